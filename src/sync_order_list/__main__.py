@@ -1,0 +1,3 @@
+from sync_order_list.cli import main
+
+main()

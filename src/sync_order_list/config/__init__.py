@@ -1,0 +1,15 @@
+"""Configuration: TOML file -> typed settings, environment chosen, secrets resolved."""
+
+from sync_order_list.config.loader import AppConfig, load_config, parse_settings, read_settings
+from sync_order_list.config.models import Settings
+from sync_order_list.config.validate import Finding, mapping_findings
+
+__all__ = [
+    "AppConfig",
+    "Finding",
+    "Settings",
+    "load_config",
+    "mapping_findings",
+    "parse_settings",
+    "read_settings",
+]
