@@ -1,0 +1,131 @@
+"""What every command shares: options, config loading, the engine, output, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from sqlalchemy import Engine
+
+from sync_order_list.config import AppConfig, load_config
+from sync_order_list.db import make_engine
+from sync_order_list.errors import SyncOrderListError
+from sync_order_list.logs import configure_logging
+
+EXIT_OK = 0
+EXIT_ROW_ERRORS = 1
+EXIT_FAILURE = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class CliState:
+    config_path: str | None = None
+    env_name: str | None = None
+    db_url: str | None = None
+    quiet: bool = False
+    output_json: bool = False
+    log_format: str = "human"
+    _config: AppConfig | None = None
+    _engine: Engine | None = None
+    console: Console = field(default_factory=lambda: Console(highlight=False))
+
+    def config(self, *, strict: bool = True) -> AppConfig:
+        if self._config is None or not strict:
+            cfg = load_config(
+                self.config_path, env_name=self.env_name, database_url=self.db_url, strict=strict
+            )
+            if not strict:
+                return cfg
+            self._config = cfg
+        return self._config
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.config().database_url)
+        return self._engine
+
+    def say(self, *objects: Any, **kwargs: Any) -> None:
+        """Human output; silent with --quiet or --json."""
+        if not (self.quiet or self.output_json):
+            self.console.print(*objects, **kwargs)
+
+    def emit_json(self, payload: Any) -> None:
+        if self.output_json:
+            click.echo(json.dumps(payload, default=str, indent=2, ensure_ascii=False))
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+pass_state = click.make_pass_decorator(CliState, ensure=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn the tool's errors into one readable message and the documented exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SyncOrderListError as exc:
+            err = Console(stderr=True, highlight=False)
+            err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def common_options(func: F) -> F:
+    """--config/--env/--db and output options, accepted by every command."""
+    options = [
+        click.option(
+            "--config",
+            "config_path",
+            envvar="SYNC_ORDER_LIST_CONFIG",
+            type=click.Path(dir_okay=False),
+            help="TOML config (default: configs/sync_order_list.toml).",
+        ),
+        click.option(
+            "--env",
+            "env_name",
+            envvar="SYNC_ORDER_LIST_ENV",
+            help="Environment section to use (default: the file's default_environment).",
+        ),
+        click.option("--db", "db_url", help="Database URL (overrides the environment variable)."),
+        click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors."),
+        click.option("--json", "output_json", is_flag=True, help="Print a JSON result."),
+        click.option(
+            "--log-format",
+            type=click.Choice(["human", "json"]),
+            default=None,
+            help="Log lines for people (default) or for log shippers.",
+        ),
+    ]
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        state = click.get_current_context().ensure_object(CliState)
+        for name in ("config_path", "env_name", "db_url"):
+            value = kwargs.pop(name)
+            if value is not None:
+                setattr(state, name, value)
+        state.quiet = kwargs.pop("quiet") or state.quiet
+        state.output_json = kwargs.pop("output_json") or state.output_json
+        log_format = kwargs.pop("log_format")
+        if log_format:
+            state.log_format = log_format
+        configure_logging(state.log_format, quiet=state.quiet or state.output_json)
+        return func(*args, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]

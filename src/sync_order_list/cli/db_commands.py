@@ -1,0 +1,106 @@
+"""Commands of the first half of the pipeline: init-db, generate, merge."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.table import Table
+
+from sync_order_list.cli.context import (
+    EXIT_OK,
+    EXIT_ROW_ERRORS,
+    CliState,
+    common_options,
+    handle_errors,
+    pass_state,
+)
+from sync_order_list.db import init_db, redact_url
+from sync_order_list.merge import MergeResult, run_merge
+from sync_order_list.sample.generator import generate
+
+
+@click.command("init-db")
+@click.option(
+    "--order-tables",
+    is_flag=True,
+    help="Also create the staging and orders tables with the real 410 columns (demos, tests).",
+)
+@common_options
+@pass_state
+@handle_errors
+def init_db_command(state: CliState, order_tables: bool) -> None:
+    """Create the tool's tables and add the sync columns to the orders table."""
+    cfg = state.config()
+    report = init_db(state.engine(), cfg, order_tables=order_tables)
+    state.say(f"database: {redact_url(cfg.database_url)}")
+    if report.created_tables:
+        state.say(f"created tables: {', '.join(report.created_tables)}")
+    if report.added_columns:
+        state.say(
+            f"added sync columns to {cfg.env.target_table}: {', '.join(report.added_columns)}"
+        )
+    if not report.created_tables and not report.added_columns:
+        state.say("already set up: nothing to do")
+    state.emit_json(
+        {"created_tables": report.created_tables, "added_columns": report.added_columns}
+    )
+
+
+@click.command("generate")
+@click.option("--orders", type=click.IntRange(min=0), default=300, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@common_options
+@pass_state
+@handle_errors
+def generate_command(state: CliState, orders: int, seed: int) -> None:
+    """Fill the staging table with deterministic sample orders (replaces its rows)."""
+    cfg = state.config()
+    result = generate(state.engine(), cfg, orders=orders, seed=seed)
+    state.say(
+        f"wrote {result.orders} sample orders (seed {result.seed}) to {result.table}; "
+        f"{result.volatile} of them change with the seed"
+    )
+    state.emit_json(result.__dict__)
+
+
+def merge_table(result: MergeResult) -> Table:
+    table = Table(title="merge", show_header=True, header_style="bold")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for label, value in (
+        ("staging rows", result.staging_rows),
+        ("size columns", result.size_columns),
+        ("new orders", result.inserted),
+        ("changed orders", result.updated),
+        ("deleted orders", result.deleted),
+        ("lines inserted/changed", result.lines_upserted),
+        ("lines deleted", result.lines_deleted),
+        ("rejected staging rows", result.rejected_rows),
+    ):
+        table.add_row(label, str(value))
+    return table
+
+
+def report_merge(state: CliState, result: MergeResult) -> None:
+    state.say(merge_table(result))
+    if result.rejected:
+        state.say(
+            f"[yellow]{len(result.rejected)} problem(s) in staging; those rows were not merged:[/]"
+        )
+        for rejected in result.rejected[:50]:
+            state.say(f"  - {rejected.line()}", markup=False)
+        if len(result.rejected) > 50:
+            state.say(f"  ... and {len(result.rejected) - 50} more (see --json)")
+
+
+@click.command("merge")
+@common_options
+@pass_state
+@handle_errors
+def merge_command(state: CliState) -> None:
+    """Merge the staging table into the orders and lines tables (one transaction)."""
+    result = run_merge(state.engine(), state.config())
+    report_merge(state, result)
+    state.emit_json(result.as_dict())
+    sys.exit(EXIT_ROW_ERRORS if result.rejected else EXIT_OK)

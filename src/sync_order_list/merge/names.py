@@ -1,0 +1,46 @@
+"""The group and item name rules in Python: the reference the SQL templates follow.
+
+The merge computes names in SQL (set-based); this module states the same rules for
+tests, the doctor and anyone reading: values are trimmed of spaces, empty ones skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sync_order_list.config.models import GroupNameRule, ItemNameRule
+
+MAX_STORED = 1000
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = _as_text(value).strip(" ")
+    return text or None
+
+
+def _as_text(value: Any) -> str:
+    return str(value)
+
+
+def _join(row: Mapping[str, Any], columns: list[str], separator: str) -> str | None:
+    parts = [v for v in (_clean(row.get(c)) for c in columns) if v is not None]
+    return separator.join(parts) if parts else None
+
+
+def group_name(row: Mapping[str, Any], rule: GroupNameRule) -> str:
+    """Primary columns when all are filled, else the fallback columns, else the value."""
+    for columns in (rule.columns, rule.fallback_columns):
+        if columns and all(_clean(row.get(c)) is not None for c in columns):
+            return (_join(row, columns, rule.separator) or "")[:MAX_STORED]
+    return rule.fallback_value[:MAX_STORED]
+
+
+def item_name(row: Mapping[str, Any], rule: ItemNameRule, key: str) -> str:
+    """The filled columns joined; when none is filled, the fallback (default: the key)."""
+    name = _join(row, rule.columns, rule.separator)
+    if name is None:
+        name = rule.fallback_value if rule.fallback_value is not None else str(row.get(key))
+    return name[:MAX_STORED]

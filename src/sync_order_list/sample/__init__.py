@@ -1,0 +1,1 @@
+"""Sample staging data for demos, tests and benchmarks."""
