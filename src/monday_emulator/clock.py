@@ -1,0 +1,53 @@
+"""Time sources. Limits and timestamps read the clock through this interface so that
+tests can move time forward instead of sleeping."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    """System time plus an offset that ``advance()`` moves forward."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self._offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self._offset)
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+
+
+class ManualClock(Clock):
+    """A frozen clock that only moves when ``advance()`` is called."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        super().__init__()
+        self._start = start or datetime(2025, 1, 6, 9, 0, 0, tzinfo=UTC)
+
+    def monotonic(self) -> float:
+        return 1_000.0 + self._offset
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self._offset)
+
+
+def iso_z(moment: datetime) -> str:
+    """monday's timestamp format: ``2024-04-09T13:45:30Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_millis_z(moment: datetime) -> str:
+    """The ``changed_at`` format inside column values: ``2024-04-09T13:45:30.123Z``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -1,0 +1,20 @@
+"""Per-request context handed to resolvers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .limits import Charge
+
+if TYPE_CHECKING:
+    from .state import EmulatorState
+
+
+@dataclass
+class RequestContext:
+    state: EmulatorState
+    api_version: str
+    charge: Charge
+    request_id: str
+    mutations_ok: list[str] = field(default_factory=list)

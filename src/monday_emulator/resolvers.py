@@ -1,0 +1,684 @@
+"""Resolvers: the API's queries and mutations on top of the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import GraphQLResolveInfo, GraphQLSchema
+
+from . import errors
+from .columns import VALUE_TYPES, decode_json_argument, render
+from .context import RequestContext
+from .filters import ItemFilter, matches_column_values, order_items
+from .model import ACTIVE, ARCHIVED, DELETED, Board, Group, Item
+from .store import Store
+
+KNOWN_VERSIONS = [
+    ("2024-10", "deprecated"),
+    ("2025-01", "maintenance"),
+    ("2025-04", "current"),
+    ("2025-07", "release_candidate"),
+    ("2025-10", "dev"),
+]
+
+Resolver = Callable[..., Any]
+
+
+def _ctx(info: GraphQLResolveInfo) -> RequestContext:
+    return info.context
+
+
+def _store(info: GraphQLResolveInfo) -> Store:
+    return info.context.state.store
+
+
+# ---------------------------------------------------------------- views
+
+
+def group_view(board: Board, group: Group) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "title": group.title,
+        "color": group.color,
+        "position": group.position_str,
+        "archived": group.archived,
+        "deleted": group.deleted,
+        "_board": board,
+        "_group": group,
+    }
+
+
+def _user(info: GraphQLResolveInfo) -> dict[str, Any]:
+    s = _ctx(info).state.settings
+    return {
+        "id": str(s.user_id),
+        "name": s.user_name,
+        "email": s.user_email,
+        "enabled": True,
+        "is_admin": True,
+        "is_guest": False,
+        "is_pending": False,
+        "is_verified": True,
+        "is_view_only": False,
+        "created_at": "2024-01-01T00:00:00Z",
+        "join_date": "2024-01-01",
+        "url": f"https://{s.account_slug}.monday.com/users/{s.user_id}",
+        "time_zone_identifier": "Etc/UTC",
+        "utc_hours_diff": 0,
+        "current_language": "en",
+        "account": _account(info),
+    }
+
+
+def _account(info: GraphQLResolveInfo) -> dict[str, Any]:
+    s = _ctx(info).state.settings
+    return {
+        "id": str(s.account_id),
+        "name": s.account_name,
+        "slug": s.account_slug,
+        "tier": "enterprise",
+        "first_day_of_the_week": "monday",
+        "show_timeline_weekends": True,
+        "country_code": None,
+        "logo": None,
+    }
+
+
+# ---------------------------------------------------------------- paging
+
+
+def _check_limit(info: GraphQLResolveInfo, limit: int) -> None:
+    maximum = _ctx(info).state.settings.items_page_max_limit
+    if limit < 1 or limit > maximum:
+        raise errors.invalid_argument(
+            f"limit must be between 1 and {maximum}", limit=limit, max_limit=maximum
+        )
+
+
+def _page(info: GraphQLResolveInfo, board: Board, ids: list[str], limit: int) -> dict[str, Any]:
+    store = _store(info)
+    items = [store.items[i] for i in ids[:limit]]
+    cursor = _ctx(info).state.cursors.issue(board.id, ids[limit:])
+    return {"cursor": cursor, "items": items}
+
+
+def _continue(info: GraphQLResolveInfo, cursor: str, limit: int) -> dict[str, Any]:
+    state = _ctx(info).state
+    cursor_state = state.cursors.take(cursor)
+    store = state.store
+    remaining = [
+        i for i in cursor_state.remaining if i in store.items and store.items[i].state == ACTIVE
+    ]
+    board = store.boards.get(cursor_state.board_id)
+    if board is None:
+        raise errors.invalid_board(cursor_state.board_id)
+    return _page(info, board, remaining, limit)
+
+
+def _items_page(
+    info: GraphQLResolveInfo,
+    board: Board,
+    group_id: str | None,
+    limit: int,
+    cursor: str | None,
+    query_params: dict[str, Any] | None,
+) -> dict[str, Any]:
+    _check_limit(info, limit)
+    if cursor is not None and query_params is not None:
+        raise errors.invalid_argument(
+            "cursor and query_params can't be used together: "
+            "the cursor already holds the query of the first page"
+        )
+    if cursor is not None:
+        return _continue(info, cursor, limit)
+    item_filter = ItemFilter(board, query_params, group_id)
+    items = [i for i in _store(info).board_item_list(board.id) if item_filter.matches(i)]
+    items = order_items(board, items, (query_params or {}).get("order_by"))
+    return _page(info, board, [i.id for i in items], limit)
+
+
+# ---------------------------------------------------------------- Query
+
+
+def q_boards(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    ids: list[str] | None = None,
+    limit: int | None = 25,
+    page: int | None = 1,
+    state: str | None = "active",
+    board_kind: str | None = None,
+    **_: Any,
+) -> list[Board]:
+    store = _store(info)
+    if ids is not None:
+        wanted = [str(i) for i in ids]
+        boards = [store.boards[i] for i in dict.fromkeys(wanted) if i in store.boards]
+    else:
+        boards = [b for b in store.boards.values() if b.type == "board"]
+        boards.sort(key=lambda b: int(b.id) if b.id.isdigit() else 0)
+    if state not in (None, "all"):
+        boards = [b for b in boards if b.state == state]
+    if board_kind is not None:
+        boards = [b for b in boards if b.board_kind == board_kind]
+    limit = limit or 25
+    page = max(page or 1, 1)
+    return boards[(page - 1) * limit : page * limit]
+
+
+def q_items(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    ids: list[str] | None = None,
+    limit: int | None = 25,
+    page: int | None = 1,
+    newest_first: bool | None = None,
+    exclude_nonactive: bool | None = None,
+) -> list[Item]:
+    store = _store(info)
+    maximum = _ctx(info).state.settings.items_ids_max
+    if ids is not None:
+        if len(ids) > maximum:
+            raise errors.invalid_argument(
+                f"The ids argument accepts at most {maximum} ids", ids_count=len(ids)
+            )
+        found = [store.items[str(i)] for i in dict.fromkeys(ids) if str(i) in store.items]
+        if exclude_nonactive:
+            found = [i for i in found if i.state == ACTIVE]
+        return found
+    items = [i for i in store.items.values() if i.state == ACTIVE]
+    items.sort(key=lambda i: int(i.id), reverse=True)
+    limit = limit or 25
+    page = max(page or 1, 1)
+    return items[(page - 1) * limit : page * limit]
+
+
+def q_items_page_by_column_values(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    board_id: str,
+    limit: int = 25,
+    columns: list[dict[str, Any]] | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    _check_limit(info, limit)
+    store = _store(info)
+    board = store.get_board(board_id)
+    if cursor is not None:
+        return _continue(info, cursor, limit)
+    columns = columns or []
+    for spec in columns:
+        cid = spec["column_id"]
+        if cid != "name" and cid not in board.columns:
+            raise errors.invalid_column(cid, board.id)
+    items = [i for i in store.board_item_list(board.id) if matches_column_values(board, i, columns)]
+    return _page(info, board, [i.id for i in items], limit)
+
+
+def q_next_items_page(
+    _root: Any, info: GraphQLResolveInfo, cursor: str, limit: int = 25
+) -> dict[str, Any]:
+    _check_limit(info, limit)
+    return _continue(info, cursor, limit)
+
+
+def q_complexity(_root: Any, info: GraphQLResolveInfo) -> dict[str, int]:
+    charge = _ctx(info).charge
+    return {
+        "before": charge.before,
+        "query": charge.query,
+        "after": charge.after,
+        "reset_in_x_seconds": charge.reset_in_x_seconds,
+    }
+
+
+def q_version(_root: Any, info: GraphQLResolveInfo) -> dict[str, str]:
+    value = _ctx(info).api_version
+    kind = dict(KNOWN_VERSIONS).get(value) or (
+        "deprecated" if value < KNOWN_VERSIONS[0][0] else "dev"
+    )
+    return {"value": value, "kind": kind, "display_name": _display_name(value, kind)}
+
+
+def q_versions(_root: Any, info: GraphQLResolveInfo) -> list[dict[str, str]]:
+    return [{"value": v, "kind": k, "display_name": _display_name(v, k)} for v, k in KNOWN_VERSIONS]
+
+
+def _display_name(value: str, kind: str) -> str:
+    return {
+        "current": "Current",
+        "maintenance": "Maintenance",
+        "deprecated": "Deprecated",
+        "release_candidate": "Release Candidate",
+        "dev": "Development",
+    }.get(kind, value)
+
+
+# ---------------------------------------------------------------- Board / Group / Item fields
+
+
+def board_columns(
+    board: Board,
+    info: GraphQLResolveInfo,
+    ids: list[str] | None = None,
+    types: list[str] | None = None,
+) -> list[Any]:
+    columns = [c for c in board.columns.values() if not c.archived]
+    if ids is not None:
+        wanted = set(ids)
+        columns = [c for c in columns if c.id in wanted]
+    if types is not None:
+        kinds = set(types)
+        columns = [c for c in columns if c.type in kinds]
+    return columns
+
+
+def board_groups(board: Board, info: GraphQLResolveInfo, ids: list[str] | None = None) -> list[Any]:
+    groups = board.active_groups()
+    if ids is not None:
+        wanted = set(ids)
+        groups = [
+            g for g in sorted(board.groups.values(), key=lambda g: g.position) if g.id in wanted
+        ]
+    return [group_view(board, g) for g in groups]
+
+
+def board_items_page(
+    board: Board,
+    info: GraphQLResolveInfo,
+    limit: int = 25,
+    cursor: str | None = None,
+    query_params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return _items_page(info, board, None, limit, cursor, query_params)
+
+
+def group_items_page(
+    group: dict[str, Any],
+    info: GraphQLResolveInfo,
+    limit: int = 25,
+    cursor: str | None = None,
+    query_params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return _items_page(info, group["_board"], group["id"], limit, cursor, query_params)
+
+
+def board_items_count(board: Board, info: GraphQLResolveInfo) -> int:
+    return _store(info).count_items(board.id, (ACTIVE,))
+
+
+def board_top_group(board: Board, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return group_view(board, _store(info).top_group(board))
+
+
+def board_url(board: Board, info: GraphQLResolveInfo) -> str:
+    slug = _ctx(info).state.settings.account_slug
+    return f"https://{slug}.monday.com/boards/{board.id}"
+
+
+def item_board(item: Item, info: GraphQLResolveInfo) -> Board | None:
+    return _store(info).boards.get(item.board_id)
+
+
+def item_group(item: Item, info: GraphQLResolveInfo) -> dict[str, Any] | None:
+    board = _store(info).boards.get(item.board_id)
+    if board is None or item.group_id not in board.groups:
+        return None
+    return group_view(board, board.groups[item.group_id])
+
+
+def item_column_values(
+    item: Item,
+    info: GraphQLResolveInfo,
+    ids: list[str] | None = None,
+    types: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    store = _store(info)
+    board = store.boards.get(item.board_id)
+    if board is None:
+        return []
+    wanted = set(ids) if ids is not None else None
+    kinds = set(types) if types is not None else None
+    out = []
+    for column in board.columns.values():
+        if column.type == "name" or column.archived:
+            continue
+        if wanted is not None and column.id not in wanted:
+            continue
+        if kinds is not None and column.type not in kinds:
+            continue
+        subitems = store.subitems_of(item) if column.type == "subtasks" else None
+        out.append(render(column, item.values.get(column.id), subitems))
+    return out
+
+
+def item_subitems(item: Item, info: GraphQLResolveInfo) -> list[Item]:
+    return _store(info).subitems_of(item)
+
+
+def item_parent(item: Item, info: GraphQLResolveInfo) -> Item | None:
+    return _store(info).items.get(item.parent_id) if item.parent_id else None
+
+
+def item_url(item: Item, info: GraphQLResolveInfo) -> str:
+    slug = _ctx(info).state.settings.account_slug
+    return f"https://{slug}.monday.com/boards/{item.board_id}/pulses/{item.id}"
+
+
+def item_relative_link(item: Item, info: GraphQLResolveInfo) -> str:
+    return f"/boards/{item.board_id}/pulses/{item.id}"
+
+
+def column_value_type(value: dict[str, Any], *_: Any) -> str:
+    return value.get("__typename") or VALUE_TYPES.get(value.get("type", ""), "UnsupportedValue")
+
+
+# ---------------------------------------------------------------- Mutations
+
+
+def _values(raw: Any, argument: str) -> dict[str, Any]:
+    decoded = decode_json_argument(raw, argument)
+    if decoded is None:
+        return {}
+    if not isinstance(decoded, dict):
+        raise errors.invalid_argument(
+            f"{argument} must be a JSON object of column ids to values", argument=argument
+        )
+    return decoded
+
+
+def m_create_item(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    board_id: str,
+    item_name: str,
+    group_id: str | None = None,
+    column_values: Any = None,
+    create_labels_if_missing: bool | None = None,
+    **_: Any,
+) -> Item:
+    store = _store(info)
+    board = store.get_board(board_id)
+    if board.type == "sub_items_board":
+        raise errors.invalid_argument(
+            "Items of a subitems board are created with create_subitem", board_id=int(board.id)
+        )
+    values = _values(column_values, "column_values") if column_values is not None else {}
+    return store.create_item(board, item_name, group_id, values, bool(create_labels_if_missing))
+
+
+def m_create_subitem(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    parent_item_id: str,
+    item_name: str,
+    column_values: Any = None,
+    create_labels_if_missing: bool | None = None,
+) -> Item:
+    values = _values(column_values, "column_values") if column_values is not None else {}
+    return _store(info).create_subitem(
+        parent_item_id, item_name, values, bool(create_labels_if_missing)
+    )
+
+
+def m_change_multiple_column_values(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    board_id: str,
+    column_values: Any,
+    item_id: str | None = None,
+    create_labels_if_missing: bool | None = None,
+) -> Item:
+    store = _store(info)
+    board = store.get_board(board_id)
+    values = _values(column_values, "column_values")
+    return store.change_values(board, item_id, values, bool(create_labels_if_missing))
+
+
+def m_change_column_value(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    board_id: str,
+    column_id: str,
+    value: Any,
+    item_id: str | None = None,
+    create_labels_if_missing: bool | None = None,
+) -> Item:
+    store = _store(info)
+    board = store.get_board(board_id)
+    decoded = decode_json_argument(value, "value")
+    return store.change_values(board, item_id, {column_id: decoded}, bool(create_labels_if_missing))
+
+
+def m_change_simple_column_value(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    board_id: str,
+    column_id: str,
+    value: str | None = None,
+    item_id: str | None = None,
+    create_labels_if_missing: bool | None = None,
+) -> Item:
+    store = _store(info)
+    board = store.get_board(board_id)
+    return store.change_values(board, item_id, {column_id: value}, bool(create_labels_if_missing))
+
+
+def m_move_item_to_group(
+    _root: Any, info: GraphQLResolveInfo, group_id: str, item_id: str | None = None
+) -> Item:
+    return _store(info).move_item(item_id, group_id)
+
+
+def m_archive_item(_root: Any, info: GraphQLResolveInfo, item_id: str | None = None) -> Item:
+    return _store(info).archive_item(item_id)
+
+
+def m_delete_item(_root: Any, info: GraphQLResolveInfo, item_id: str | None = None) -> Item:
+    return _store(info).delete_item(item_id)
+
+
+def m_create_group(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    board_id: str,
+    group_name: str,
+    group_color: str | None = None,
+    relative_to: str | None = None,
+    position_relative_method: str | None = None,
+    position: str | None = None,
+) -> dict[str, Any]:
+    store = _store(info)
+    board = store.get_board(board_id)
+    group = store.create_group(
+        board,
+        group_name,
+        color=group_color,
+        relative_to=relative_to,
+        method=position_relative_method,
+        position=position,
+    )
+    return group_view(board, group)
+
+
+def m_update_group(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    board_id: str,
+    group_id: str,
+    group_attribute: str,
+    new_value: str,
+) -> dict[str, Any]:
+    store = _store(info)
+    board = store.get_board(board_id)
+    return group_view(board, store.update_group(board, group_id, group_attribute, new_value))
+
+
+def m_archive_group(
+    _root: Any, info: GraphQLResolveInfo, board_id: str, group_id: str
+) -> dict[str, Any]:
+    store = _store(info)
+    board = store.get_board(board_id)
+    return group_view(board, store.archive_group(board, group_id))
+
+
+def m_delete_group(
+    _root: Any, info: GraphQLResolveInfo, board_id: str, group_id: str
+) -> dict[str, Any]:
+    store = _store(info)
+    board = store.get_board(board_id)
+    return group_view(board, store.delete_group(board, group_id))
+
+
+def m_create_board(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    board_name: str,
+    board_kind: str,
+    description: str | None = None,
+    workspace_id: str | None = None,
+    **_: Any,
+) -> Board:
+    return _store(info).create_board(
+        board_name, board_kind, description=description, workspace_id=workspace_id
+    )
+
+
+def m_archive_board(_root: Any, info: GraphQLResolveInfo, board_id: str) -> Board:
+    store = _store(info)
+    return store.set_board_state(store.get_board(board_id), ARCHIVED)
+
+
+def m_delete_board(_root: Any, info: GraphQLResolveInfo, board_id: str) -> Board:
+    store = _store(info)
+    return store.set_board_state(store.get_board(board_id), DELETED)
+
+
+def m_create_column(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    board_id: str,
+    title: str,
+    column_type: str,
+    defaults: Any = None,
+    description: str | None = None,
+    id: str | None = None,  # noqa: A002 - monday's argument name
+    after_column_id: str | None = None,
+) -> Any:
+    store = _store(info)
+    board = store.get_board(board_id)
+    decoded = decode_json_argument(defaults, "defaults") if defaults is not None else None
+    return store.create_column(
+        board,
+        column_type,
+        title,
+        col_id=id,
+        defaults=decoded if isinstance(decoded, dict) else None,
+        description=description,
+        after_column_id=after_column_id,
+    )
+
+
+def m_change_column_title(
+    _root: Any, info: GraphQLResolveInfo, board_id: str, column_id: str, title: str
+) -> Any:
+    store = _store(info)
+    return store.change_column_title(store.get_board(board_id), column_id, title)
+
+
+def _counted(name: str, resolver: Resolver) -> Resolver:
+    def wrapped(root: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        result = resolver(root, info, **kwargs)
+        _ctx(info).mutations_ok.append(name)
+        return result
+
+    return wrapped
+
+
+QUERY_RESOLVERS: dict[str, Resolver] = {
+    "boards": q_boards,
+    "items": q_items,
+    "items_page_by_column_values": q_items_page_by_column_values,
+    "next_items_page": q_next_items_page,
+    "complexity": q_complexity,
+    "me": lambda _r, info: _user(info),
+    "account": lambda _r, info: _account(info),
+    "version": q_version,
+    "versions": q_versions,
+    "tags": lambda _r, info, **_: [],
+}
+
+MUTATION_RESOLVERS: dict[str, Resolver] = {
+    "create_item": m_create_item,
+    "create_subitem": m_create_subitem,
+    "change_multiple_column_values": m_change_multiple_column_values,
+    "change_column_value": m_change_column_value,
+    "change_simple_column_value": m_change_simple_column_value,
+    "move_item_to_group": m_move_item_to_group,
+    "archive_item": m_archive_item,
+    "delete_item": m_delete_item,
+    "create_group": m_create_group,
+    "update_group": m_update_group,
+    "archive_group": m_archive_group,
+    "delete_group": m_delete_group,
+    "create_board": m_create_board,
+    "archive_board": m_archive_board,
+    "delete_board": m_delete_board,
+    "create_column": m_create_column,
+    "change_column_title": m_change_column_title,
+}
+
+FIELD_RESOLVERS: dict[str, dict[str, Resolver]] = {
+    "Board": {
+        "columns": board_columns,
+        "groups": board_groups,
+        "items_page": board_items_page,
+        "items_count": board_items_count,
+        "items_limit": lambda b, info: _ctx(info).state.settings.items_per_board,
+        "top_group": board_top_group,
+        "url": board_url,
+        "permissions": lambda b, info: "everyone",
+        "item_terminology": lambda b, info: "item",
+        "tags": lambda b, info: [],
+        "updates": lambda b, info, **_: [],
+        "creator": lambda b, info: _user(info),
+        "owners": lambda b, info: [_user(info)],
+        "subscribers": lambda b, info: [_user(info)],
+        "board_folder_id": lambda b, info: None,
+    },
+    "Group": {"items_page": group_items_page},
+    "Item": {
+        "board": item_board,
+        "group": item_group,
+        "column_values": item_column_values,
+        "subitems": item_subitems,
+        "parent_item": item_parent,
+        "url": item_url,
+        "relative_link": item_relative_link,
+        "email": lambda i, info: (
+            f"pulse-{i.id}@{_ctx(info).state.settings.account_slug}.monday.com"
+        ),
+        "creator": lambda i, info: _user(info),
+        "subscribers": lambda i, info: [_user(info)],
+        "updates": lambda i, info, **_: [],
+    },
+}
+
+
+def install(schema: GraphQLSchema) -> None:
+    """Attach the resolvers to a schema built from ``schema.graphql``."""
+    query = schema.query_type
+    mutation = schema.mutation_type
+    assert query is not None and mutation is not None
+    for name, resolver in QUERY_RESOLVERS.items():
+        query.fields[name].resolve = resolver
+    for name, resolver in MUTATION_RESOLVERS.items():
+        mutation.fields[name].resolve = _counted(name, resolver)
+    mutation.fields["complexity"].resolve = q_complexity
+    for type_name, resolvers in FIELD_RESOLVERS.items():
+        graphql_type = schema.get_type(type_name)
+        for field_name, resolver in resolvers.items():
+            graphql_type.fields[field_name].resolve = resolver  # type: ignore[union-attr]
+    column_value = schema.get_type("ColumnValue")
+    column_value.resolve_type = column_value_type  # type: ignore[union-attr]

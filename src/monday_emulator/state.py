@@ -1,0 +1,82 @@
+"""Everything one emulator instance holds: settings, clock, store, limits, faults,
+cursors, statistics and the executable schema."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from graphql import GraphQLSchema
+
+from .clock import Clock
+from .complexity import ComplexityCalculator
+from .cursors import CursorRegistry
+from .faults import FaultInjector
+from .limits import Limiter
+from .persistence import SqliteBackend
+from .schema import executable_schema
+from .settings import EmulatorSettings
+from .specs import DEMO_BOARD, builtin_spec, load_board, read_specs, specs_of
+from .stats import Stats
+from .store import Store
+
+BoardsArg = str | Path | dict[str, Any] | list[dict[str, Any]] | None
+
+
+class EmulatorState:
+    def __init__(
+        self,
+        settings: EmulatorSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        state_file: str | Path | None = None,
+        boards: BoardsArg = None,
+        load_demo: bool = True,
+    ) -> None:
+        self.settings = settings or EmulatorSettings()
+        self.clock = clock or Clock()
+        self.backend = SqliteBackend(state_file) if state_file else None
+        self.store = Store(self.settings, self.clock, self.backend)
+        self.limiter = Limiter(self.settings, self.clock)
+        self.faults = FaultInjector(self.settings.faults)
+        self.cursors = CursorRegistry(self.clock, self.settings.cursor_ttl_seconds)
+        self.stats = Stats()
+        self.schema: GraphQLSchema = executable_schema()
+        self.complexity = ComplexityCalculator(self.schema, self.settings)
+        self.shutdown_event: asyncio.Event | None = None
+        if not self.store.boards:
+            self.load_boards(initial_specs(boards, load_demo))
+
+    def load_boards(self, specs: list[dict[str, Any]]) -> list[str]:
+        ids = [load_board(self.store, spec).id for spec in specs]
+        self.store.flush()
+        return ids
+
+    def reset(self, specs: list[dict[str, Any]] | None = None) -> None:
+        self.store.reset()
+        self.cursors.clear()
+        self.limiter.reset()
+        self.stats.reset()
+        self.faults.configure(self.settings.faults)
+        if specs:
+            self.load_boards(specs)
+
+    def update_settings(self, changes: dict[str, Any]) -> None:
+        self.settings.update(changes)
+        self.cursors.ttl_seconds = self.settings.cursor_ttl_seconds
+        if any(k == "faults" or k.startswith("faults.") for k in changes):
+            self.faults.configure(self.settings.faults)
+
+    def close(self) -> None:
+        self.store.flush()
+        if self.backend is not None:
+            self.backend.close()
+
+
+def initial_specs(boards: BoardsArg, load_demo: bool) -> list[dict[str, Any]]:
+    if boards is None:
+        return [builtin_spec(DEMO_BOARD)] if load_demo else []
+    if isinstance(boards, str | Path):
+        return read_specs(boards)
+    return specs_of(boards)
