@@ -83,9 +83,16 @@ class RowError(SyncOrderListError):
             parts.append(f"monday column {monday_column!r}")
         prefix = ", ".join(parts)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.reason = message
         self.key = key
         self.db_column = db_column
         self.monday_column = monday_column
+
+    def for_key(self, key: str) -> RowError:
+        """The same error, naming the order it belongs to."""
+        return RowError(
+            self.reason, key=key, db_column=self.db_column, monday_column=self.monday_column
+        )
 
 
 class MondayError(SyncOrderListError):

@@ -1,0 +1,455 @@
+"""Spend monday's complexity budget as fast as allowed, and never more.
+
+monday charges every query and mutation against a per-minute complexity budget and
+also caps requests per minute, requests in flight and the cost of any single query.
+The original pipeline slept a fixed 2 s between batches of 5; this scheduler instead
+reads the ``complexity`` block that comes back with every request and decides, per
+request, whether it may go now:
+
+* the estimated cost must fit in what is left of the budget, minus what requests still
+  in flight have reserved; otherwise it waits until the window resets
+  (``reset_in_x_seconds``, counted from when that response arrived), then goes on;
+* at most ``min(batch.concurrency, rate.max_concurrency)`` requests in flight and at
+  most ``rate.requests_per_minute`` started in any 60 s;
+* after a 429 every sender pauses until the retry time;
+* a document over the per-query cap is refused up front so the caller splits it.
+
+It learns the real cost of each operation kind from ``complexity.query`` (the largest
+per-alias cost seen, which for fixed selections is exact), so estimates converge after
+the first response and batches can be sized under the cap (``max_ops_per_document``).
+``acquire_ops`` goes one step further and sizes a document at the moment it may be
+sent — as many operations as fit in the budget left, up to the batch size — so the
+end of each window is spent on a smaller document rather than left idle.
+
+Waiting goes through an injectable clock, so the budget maths is tested in virtual
+time. Callers are served first come, first served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+from sync_order_list.config.models import BatchSettings, RateSettings
+from sync_order_list.errors import MondayQueryTooComplexError
+
+from .responses import Complexity
+
+# Costs assumed before the first response says otherwise. monday documents ~10,000
+# points per create_item; older versions were observed charging 30,001, so mutations
+# start there (an over-estimate only delays the first batch; learning corrects it).
+DEFAULT_MUTATION_COST = 30_001
+DEFAULT_QUERY_COST = 10_000
+DEFAULT_COSTS: dict[str, int] = {
+    "create_item": DEFAULT_MUTATION_COST,
+    "create_subitem": DEFAULT_MUTATION_COST,
+    "create_group": DEFAULT_MUTATION_COST,
+    "change_multiple_column_values": DEFAULT_MUTATION_COST,
+    "move_item_to_group": DEFAULT_MUTATION_COST,
+    "archive_item": DEFAULT_MUTATION_COST,
+    "delete_item": DEFAULT_MUTATION_COST,
+    "board_schema": 50_000,
+    "board_groups": DEFAULT_QUERY_COST,
+    "items_by_column_values": 100_000,
+    "next_items_page": 100_000,
+    "subitems_of_items": 100_000,
+    "complexity": 1,
+}
+
+
+class Clock(Protocol):
+    """Monotonic time and a way to wait; tests inject a virtual one."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@dataclass
+class SchedulerStats:
+    """Counters for run history and benchmarks."""
+
+    requests: int = 0  # HTTP attempts started
+    retries: int = 0  # attempts beyond the first, any reason
+    rate_limited: int = 0  # 429s (and 200s carrying a rate-limit error)
+    transport_errors: int = 0  # timeouts, dropped connections, 5xx
+    complexity_charged: int = 0  # sum of complexity.query (estimate when unknown)
+    budget_wait_seconds: float = 0.0  # waiting for the complexity window to reset
+    rate_limit_wait_seconds: float = 0.0  # paused after a 429
+    rpm_wait_seconds: float = 0.0  # waiting for the requests-per-minute window
+    concurrency_wait_seconds: float = 0.0  # waiting for a free slot
+    backoff_wait_seconds: float = 0.0  # sleeping between retries of failed attempts
+    max_in_flight: int = 0
+    too_complex: int = 0  # documents refused for the per-query cap
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+class CostModel:
+    """Per-operation cost estimates, learned from ``complexity.query``.
+
+    A document's estimate is the sum over aliases of each kind's estimate. A kind's
+    estimate is the largest per-alias cost observed for it (``query / n`` for a
+    document of ``n`` aliases of one kind — slightly high, as it includes the small
+    fixed cost of the complexity block), or the prior until one is observed. Mixed
+    documents teach the one kind not learned yet (the residual), or scale estimates up
+    when the whole document cost more than estimated; they never lower an estimate.
+    """
+
+    def __init__(self, priors: Mapping[str, int] | None = None, default: int = 30_001) -> None:
+        self._priors = dict(DEFAULT_COSTS if priors is None else priors)
+        self._default = default
+        self._learned: dict[str, int] = {}
+
+    def per_op(self, operation: str) -> int:
+        if operation in self._learned:
+            return self._learned[operation]
+        return self._priors.get(operation, self._default)
+
+    def is_learned(self, operation: str) -> bool:
+        return operation in self._learned
+
+    def estimate(self, operation_counts: Mapping[str, int]) -> int:
+        return sum(self.per_op(op) * n for op, n in operation_counts.items() if n > 0)
+
+    def observe(self, operation_counts: Mapping[str, int], query_cost: int) -> None:
+        counts = {op: n for op, n in operation_counts.items() if n > 0}
+        if not counts or query_cost < 0:
+            return
+        if len(counts) == 1:
+            ((op, n),) = counts.items()
+            self._learn(op, math.ceil(query_cost / n))
+            return
+        unknown = [op for op in counts if op not in self._learned]
+        known = sum(self._learned[op] * n for op, n in counts.items() if op in self._learned)
+        if len(unknown) == 1:
+            op = unknown[0]
+            residual = query_cost - known
+            if residual > 0:
+                self._learn(op, math.ceil(residual / counts[op]))
+                return
+        estimate = self.estimate(counts)
+        if query_cost > estimate > 0:
+            factor = query_cost / estimate
+            for op in counts:
+                self._learn(op, math.ceil(self.per_op(op) * factor))
+
+    def _learn(self, operation: str, per_op: int) -> None:
+        self._learned[operation] = max(self._learned.get(operation, 0), max(per_op, 0))
+
+    def snapshot(self) -> dict[str, int]:
+        return {**self._priors, **self._learned}
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    remaining: int
+    reserved: int
+    reset_at: float | None
+    in_flight: int
+    paused_until: float
+
+
+class Slot:
+    """Permission to send one request; ``release`` it exactly once (idempotent).
+
+    ``cost`` is what it reserved; ``ops`` how many operations it was sized for.
+    """
+
+    __slots__ = ("cost", "operation_counts", "started_at", "_scheduler", "_released")
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        cost: int,
+        operation_counts: Mapping[str, int],
+        started_at: float,
+    ) -> None:
+        self._scheduler = scheduler
+        self.cost = cost
+        self.operation_counts = dict(operation_counts)
+        self.started_at = started_at
+        self._released = False
+
+    @property
+    def ops(self) -> int:
+        return sum(self.operation_counts.values())
+
+    @property
+    def released(self) -> bool:
+        return self._released
+
+    def cancel(self) -> None:
+        """Give back a reservation that was never sent (nothing left to send)."""
+        if self._released:
+            return
+        self._released = True
+        self._scheduler._cancel(self)
+
+    def release(self, *, complexity: Complexity | None = None, charged: bool = True) -> None:
+        """Return the slot. ``complexity`` from the response, if any; ``charged``
+        False when monday certainly did not run the document (429, refused)."""
+        if self._released:
+            return
+        self._released = True
+        self._scheduler._release(self, complexity, charged)
+
+
+class Scheduler:
+    """Decides when each request may go; one per client (one token)."""
+
+    def __init__(
+        self,
+        rate: RateSettings,
+        batch: BatchSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        cost_model: CostModel | None = None,
+        rpm_window_seconds: float | None = None,
+        reset_margin_seconds: float = 0.0,
+    ) -> None:
+        self.rate = rate
+        self.clock: Clock = clock or SystemClock()
+        self.costs = cost_model or CostModel()
+        self.stats = SchedulerStats()
+        concurrency = batch.concurrency if batch is not None else rate.max_concurrency
+        self.max_in_flight = max(1, min(concurrency, rate.max_concurrency))
+        # monday counts requests per minute; the budget window is a minute too, and the
+        # emulator's shorter test windows shorten both, so one setting serves both.
+        self.rpm_window = rpm_window_seconds or rate.window_seconds
+        self.reset_margin = reset_margin_seconds
+        # The budget as we know it: what the last response said was left (or the full
+        # budget before any response / after the window reset), and when it resets.
+        self._remaining = rate.complexity_budget
+        self._reset_at: float | None = None
+        self._reserved = 0
+        self._in_flight = 0
+        self._paused_until = 0.0
+        self._starts: deque[float] = deque()
+        self._queue = asyncio.Lock()  # FIFO: the head waits, the rest queue behind it
+        self._wakeup: asyncio.Future[None] | None = None
+
+    # -- sizing --------------------------------------------------------------------------
+
+    @property
+    def max_query_cost(self) -> int:
+        """The most one document may cost: the per-query cap, or the whole budget if
+        that is smaller (a free account's 1,000,000)."""
+        return min(self.rate.max_query_complexity, self.rate.complexity_budget)
+
+    def estimate(self, operation_counts: Mapping[str, int]) -> int:
+        """Estimated cost of a document with these operation counts."""
+        return self.costs.estimate(operation_counts)
+
+    def max_ops_per_document(self, operation: str) -> int:
+        """How many aliases of ``operation`` fit in one document under the cap (0 if
+        not even one does)."""
+        per_op = max(1, self.costs.per_op(operation))
+        return max(0, (self.max_query_cost - self.costs.per_op("complexity")) // per_op)
+
+    def check_cost(self, cost: int) -> None:
+        if cost > self.max_query_cost:
+            self.stats.too_complex += 1
+            raise MondayQueryTooComplexError(
+                f"document estimated at {cost:,} complexity points exceeds the per-query "
+                f"limit of {self.max_query_cost:,}; split the batch",
+                complexity=cost,
+                max_complexity=self.max_query_cost,
+            )
+
+    # -- state ---------------------------------------------------------------------------
+
+    def snapshot(self) -> BudgetState:
+        self._roll_window(self.clock.monotonic())
+        return BudgetState(
+            remaining=self._remaining,
+            reserved=self._reserved,
+            reset_at=self._reset_at,
+            in_flight=self._in_flight,
+            paused_until=self._paused_until,
+        )
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    # -- acquiring and releasing ---------------------------------------------------------
+
+    async def acquire(self, cost: int, operation_counts: Mapping[str, int] | None = None) -> Slot:
+        """Wait until a document of ``cost`` may be sent, then reserve it.
+
+        Raises ``MondayQueryTooComplexError`` at once for a document over the cap.
+        """
+        cost = max(0, int(cost))
+        self.check_cost(cost)
+        counts = dict(operation_counts or {})
+        return await self._acquire(lambda: (cost, counts))
+
+    async def acquire_ops(self, operation: str, limit: int) -> Slot:
+        """Wait until at least one ``operation`` may be sent, then reserve as many as
+        fit now — at most ``limit`` and the per-query cap. ``slot.ops`` says how many to
+        put in the document; send it with ``client.execute(..., slot=slot)``.
+
+        Sizing when the request may go (rather than composing first and waiting) is
+        what fills the end of each window with a smaller document instead of leaving
+        that budget unspent while full-size documents wait for the reset.
+        """
+        if self.max_ops_per_document(operation) < 1:
+            cost = self.costs.per_op(operation) + self.costs.per_op("complexity")
+            self.check_cost(cost)
+        limit = max(1, int(limit))
+
+        def size() -> tuple[int, dict[str, int]]:
+            per_op = max(1, self.costs.per_op(operation))
+            base = self.costs.per_op("complexity")
+            full = max(1, min(limit, self.max_ops_per_document(operation)))
+            free = self._remaining - self._reserved - base
+            n = max(1, min(full, free // per_op))
+            return base + n * per_op, {operation: n}
+
+        return await self._acquire(size)
+
+    async def _acquire(self, size: Callable[[], tuple[int, dict[str, int]]]) -> Slot:
+        async with self._queue:
+            while True:
+                now = self.clock.monotonic()
+                self._roll_window(now)
+                cost, counts = size()
+                wait, reason = self._blocked(now, cost)
+                if wait is None:
+                    break
+                await self._wait(wait, reason)
+            self._in_flight += 1
+            self._reserved += cost
+            self._starts.append(now)
+            self.stats.requests += 1
+            self.stats.max_in_flight = max(self.stats.max_in_flight, self._in_flight)
+            return Slot(self, cost, counts, now)
+
+    def pause(self, seconds: float) -> None:
+        """A 429 said wait ``seconds``: nobody sends before then."""
+        self.stats.rate_limited += 1
+        until = self.clock.monotonic() + max(0.0, seconds)
+        self._paused_until = max(self._paused_until, until)
+        self._notify()
+
+    def note_retry(self) -> None:
+        self.stats.retries += 1
+
+    def note_transport_error(self) -> None:
+        self.stats.transport_errors += 1
+
+    def observe_too_complex(self, operation_counts: Mapping[str, int], complexity: int) -> None:
+        """monday refused a document over the cap: learn its real cost for next time."""
+        self.stats.too_complex += 1
+        self.costs.observe(operation_counts, complexity)
+
+    def _cancel(self, slot: Slot) -> None:
+        self._in_flight -= 1
+        self._reserved -= slot.cost
+        self.stats.requests -= 1
+        with contextlib.suppress(ValueError):
+            self._starts.remove(slot.started_at)
+        self._notify()
+
+    def _release(self, slot: Slot, complexity: Complexity | None, charged: bool) -> None:
+        now = self.clock.monotonic()
+        self._in_flight -= 1
+        self._reserved -= slot.cost
+        if complexity is not None:
+            self.stats.complexity_charged += complexity.query
+            self.costs.observe(slot.operation_counts, complexity.query)
+            self._settle(complexity, now)
+        elif charged:
+            # No complexity block (dropped connection, 5xx): assume it was charged.
+            self.stats.complexity_charged += slot.cost
+            self._remaining -= slot.cost
+        self._notify()
+
+    def _settle(self, complexity: Complexity, arrived: float) -> None:
+        """Merge what one response said about the budget into what we know.
+
+        Responses overlap and arrive out of order, so within one window the lowest
+        ``after`` wins; a reset time clearly later than the one known means monday
+        opened a new window and its ``after`` replaces ours (one clearly earlier is
+        from a window already closed and is ignored). ``reset_in_x_seconds`` is
+        whole seconds rounded up and counted from a moment before the response
+        arrived, so every estimate is at or after the real reset: the earliest one is
+        the most precise.
+        """
+        reset_at = arrived + max(0.0, complexity.reset_in)
+        tolerance = min(2.0, self.rate.window_seconds / 2)
+        if self._reset_at is None or reset_at > self._reset_at + tolerance:
+            self._remaining = complexity.after
+            self._reset_at = reset_at
+        elif reset_at < self._reset_at - tolerance:
+            return  # charged in a window that has since closed: nothing to learn
+        else:
+            self._remaining = min(self._remaining, complexity.after)
+            self._reset_at = min(self._reset_at, reset_at)
+
+    def _roll_window(self, now: float) -> None:
+        if self._reset_at is not None and now >= self._reset_at + self.reset_margin:
+            self._remaining = self.rate.complexity_budget
+            self._reset_at = None
+
+    def _blocked(self, now: float, cost: int) -> tuple[float | None, str]:
+        """(seconds to wait, reason), or (None, "") when the request may go now.
+        ``math.inf`` means: until some in-flight request finishes."""
+        if now < self._paused_until:
+            return self._paused_until - now, "rate_limit"
+        if self._in_flight >= self.max_in_flight:
+            return math.inf, "concurrency"
+        while self._starts and self._starts[0] <= now - self.rpm_window:
+            self._starts.popleft()
+        if len(self._starts) >= self.rate.requests_per_minute:
+            return self._starts[0] + self.rpm_window - now, "rpm"
+        if cost > self._remaining - self._reserved:
+            if self._reset_at is None:
+                if self._in_flight:
+                    return math.inf, "budget"  # their responses will tell
+                # Spent locally without word from monday: assume a full window.
+                self._reset_at = now + self.rate.window_seconds
+            return max(0.0, self._reset_at + self.reset_margin - now), "budget"
+        return None, ""
+
+    async def _wait(self, seconds: float, reason: str) -> None:
+        """Sleep ``seconds`` (virtual or real) or until a request finishes."""
+        start = self.clock.monotonic()
+        loop = asyncio.get_running_loop()
+        self._wakeup = wakeup = loop.create_future()
+        timer: asyncio.Task[None] | None = None
+        try:
+            if math.isinf(seconds):
+                await wakeup
+            else:
+                timer = asyncio.ensure_future(self.clock.sleep(seconds))
+                await asyncio.wait({timer, wakeup}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if timer is not None and not timer.done():
+                timer.cancel()
+            if not wakeup.done():
+                wakeup.cancel()
+            self._wakeup = None
+            waited = self.clock.monotonic() - start
+            field = f"{reason}_wait_seconds"
+            setattr(self.stats, field, getattr(self.stats, field) + waited)
+
+    def _notify(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
