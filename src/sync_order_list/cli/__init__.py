@@ -7,6 +7,7 @@ import click
 from sync_order_list.cli.context import CliState
 from sync_order_list.cli.db_commands import generate_command, init_db_command, merge_command
 from sync_order_list.cli.demo_command import demo_command
+from sync_order_list.cli.sync_commands import retry_command, status_command, sync_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,7 +23,15 @@ def cli(ctx: click.Context) -> None:
     ctx.call_on_close(state.close)
 
 
-for command in (init_db_command, generate_command, merge_command, demo_command):
+for command in (
+    init_db_command,
+    generate_command,
+    merge_command,
+    sync_command,
+    retry_command,
+    status_command,
+    demo_command,
+):
     cli.add_command(command)
 
 

@@ -65,6 +65,10 @@ class MergeSettings(_Section):
     business_key: str = Field(
         default="AAG ORDER NUMBER", description="column that identifies an order"
     )
+    customer_column: str = Field(
+        default="CUSTOMER NAME",
+        description="column that names the customer (reports, --customer)",
+    )
     mode: Literal["snapshot", "incremental"] = Field(
         default="snapshot",
         description="snapshot: an order missing from staging is deleted; incremental: never",

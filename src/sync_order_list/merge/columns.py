@@ -112,6 +112,7 @@ def plan_columns(
     )
     require(settings.names.item.columns, "names.item.columns", staging_set, source_name)
     require(list(settings.monday.items.columns), "monday.items.columns", target_names, target_name)
+    require([settings.merge.customer_column], "merge.customer_column", target_names, target_name)
     require(hash_cols, hash_key or "monday.items.columns", staging_set, source_name)
 
     size_set = set(sizes)

@@ -1,0 +1,146 @@
+"""Commands of the sync stage: sync, retry, status."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+from rich.table import Table
+
+from sync_order_list.cli.context import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    CliState,
+    common_options,
+    handle_errors,
+    pass_state,
+)
+from sync_order_list.cli.db_commands import report_merge
+from sync_order_list.cli.output import ProgressDisplay, api_line, plan_table, summary_table
+from sync_order_list.merge import run_merge
+from sync_order_list.report.status import STATES, read_status
+from sync_order_list.sync import SyncOptions, run_sync
+from sync_order_list.sync.retry import reset_errors
+
+
+@click.command("sync")
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing anywhere.")
+@click.option("--limit", type=click.IntRange(min=1), help="Sync at most N orders.")
+@click.option("--customer", help="Only this customer's orders.")
+@click.option(
+    "--mode",
+    type=click.Choice(["batch", "single"]),
+    default="batch",
+    show_default=True,
+    help="single: one operation per request (diagnosis).",
+)
+@click.option("--skip-merge", is_flag=True, help="Sync what is pending; do not merge first.")
+@click.option("--execute", is_flag=True, help="Required to write to a protected environment.")
+@common_options
+@pass_state
+@handle_errors
+def sync_command(
+    state: CliState,
+    dry_run: bool,
+    limit: int | None,
+    customer: str | None,
+    mode: str,
+    skip_merge: bool,
+    execute: bool,
+) -> None:
+    """Merge staging, then make the monday board match the pending orders."""
+    cfg = state.config()
+    if cfg.env.protected and not dry_run and not execute:
+        state.console.print(
+            f"[red]refusing to write:[/] environment {cfg.env_name!r} is protected.\n"
+            "Run with --dry-run to see what would change, then with --execute to do it."
+        )
+        sys.exit(EXIT_FAILURE)
+    engine = state.engine()
+    merge = None
+    if not skip_merge and not dry_run:
+        merge = run_merge(engine, cfg)
+        report_merge(state, merge)
+
+    display = ProgressDisplay(state.console, enabled=not (state.quiet or state.output_json))
+    options = SyncOptions(dry_run=dry_run, limit=limit, customer=customer, mode=mode)  # type: ignore[arg-type]
+    try:
+        report = asyncio.run(
+            run_sync(engine, cfg, options, progress=display, on_plan=display.start, merge=merge)
+        )
+    finally:
+        display.stop()
+
+    if dry_run:
+        if report.plan is not None:
+            state.say(plan_table(report.plan))
+        state.say(f"{report.claimed_orders} orders and {report.claimed_lines} lines pending")
+        state.emit_json(report.as_dict())
+        sys.exit(EXIT_OK)
+    state.say(summary_table(report))
+    state.say(api_line(report))
+    if report.tally.errors:
+        state.say(f"[red]{len(report.tally.errors)} row(s) in ERROR:[/]")
+        for error in report.tally.errors[:20]:
+            state.say(f"  - {error.message}", markup=False)
+        if len(report.tally.errors) > 20:
+            state.say(
+                f"  ... and {len(report.tally.errors) - 20} more (see `sync-order-list report`)"
+            )
+    if report.message:
+        state.say(f"[red]{report.message}[/]")
+    state.emit_json(report.as_dict())
+    sys.exit(report.exit_code)
+
+
+@click.command("retry")
+@click.option("--customer", help="Only this customer's rows.")
+@click.option(
+    "--max-retries",
+    type=click.IntRange(min=0),
+    help="Only rows that have failed at most N times.",
+)
+@common_options
+@pass_state
+@handle_errors
+def retry_command(state: CliState, customer: str | None, max_retries: int | None) -> None:
+    """Put ERROR rows back to PENDING for the next sync."""
+    result = reset_errors(
+        state.engine(), state.config(), customer=customer, max_retries=max_retries
+    )
+    state.say(f"{result.orders} orders and {result.lines} lines set back to PENDING")
+    state.emit_json(result.__dict__)
+
+
+@click.command("status")
+@click.option("--customer", help="Only this customer's rows.")
+@common_options
+@pass_state
+@handle_errors
+def status_command(state: CliState, customer: str | None) -> None:
+    """Counts by state and customer; rows in flight for too long."""
+    cfg = state.config()
+    report = read_status(state.engine(), cfg, customer=customer)
+    table = Table(title="orders by state", header_style="bold")
+    table.add_column("customer")
+    for s in STATES:
+        table.add_column(s, justify="right")
+    for name, counts in sorted(report.orders_by_customer.items()):
+        table.add_row(name, *(str(counts.get(s, 0)) for s in STATES))
+    totals = report.order_totals()
+    table.add_row("[bold]total[/]", *(f"[bold]{totals[s]}[/]" for s in STATES))
+    state.say(table)
+    lines = ", ".join(f"{s} {report.lines_by_state.get(s, 0)}" for s in STATES)
+    state.say(f"lines: {lines}")
+    if report.claimed_now:
+        state.say(f"{report.claimed_now} orders are claimed by a run in progress")
+    if report.in_flight_too_long:
+        minutes = cfg.settings.monitoring.in_flight_max_age_minutes
+        state.say(
+            f"[yellow]{len(report.in_flight_too_long)} row(s) in flight for more than "
+            f"{minutes:g} minutes[/] (the next sync looks them up by key):"
+        )
+        for table_name, key, since in report.in_flight_too_long[:20]:
+            state.say(f"  - {table_name} {key!r} since {since:%Y-%m-%d %H:%M:%S}", markup=False)
+    state.emit_json(report.as_dict())

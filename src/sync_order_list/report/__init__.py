@@ -1,0 +1,1 @@
+"""Reporting: run history, per-customer reports, status, metrics, health checks."""

@@ -1,0 +1,52 @@
+"""``retry``: put ERROR rows back to PENDING so the next sync takes them again.
+
+The in-flight markers are kept: a row whose create had an unknown outcome is still
+looked up by key before it is created again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, update
+
+from sync_order_list.config import AppConfig
+from sync_order_list.sync.store import reflect_tables
+
+
+@dataclass(frozen=True)
+class RetryResult:
+    orders: int
+    lines: int
+
+
+def reset_errors(
+    engine: Engine, cfg: AppConfig, *, customer: str | None = None, max_retries: int | None = None
+) -> RetryResult:
+    """ERROR -> PENDING (retry count reset). ``max_retries``: only rows that have failed
+    at most that many times (leave chronic failures for a person)."""
+    t = reflect_tables(engine, cfg)
+    o, ln = t.orders, t.lines
+    counts = []
+    with engine.begin() as conn:
+        for table in (o, ln):
+            stmt = update(table).where(table.c.sync_state == "ERROR")
+            if max_retries is not None:
+                stmt = stmt.where(table.c.retry_count <= max_retries)
+            if customer is not None:
+                if table is o:
+                    stmt = stmt.where(o.c[t.customer] == customer)
+                else:
+                    parents = (
+                        o.select()
+                        .with_only_columns(o.c.record_uuid)
+                        .where(o.c[t.customer] == customer)
+                    )
+                    stmt = stmt.where(ln.c.record_uuid.in_(parents.scalar_subquery()))
+            result = conn.execute(
+                stmt.values(
+                    sync_state="PENDING", retry_count=0, sync_error=None, claim_expires_at=None
+                )
+            )
+            counts.append(result.rowcount)
+    return RetryResult(orders=counts[0], lines=counts[1])

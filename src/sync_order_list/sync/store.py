@@ -1,0 +1,664 @@
+"""The sync stage's database side: claim rows, load them, write results back.
+
+SQLAlchemy Core, composed per dialect: the claim's row locking compiles to
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL and ``WITH (UPDLOCK, ROWLOCK, READPAST)`` on
+SQL Server; SQLite serialises writers (``BEGIN IMMEDIATE``) so the conditional update
+(unclaimed or expired claim) is enough. Every value is bound.
+
+"In flight" means: attempted since the last completion
+(``sync_attempted_at`` set and later than ``sync_completed_at``). A row in flight whose
+item id is unknown may exist on monday and is looked up by key before any create.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from sync_order_list.config import AppConfig
+from sync_order_list.db.setup import table_names
+from sync_order_list.sync.rows import ClaimedRows, LineRow, OrderRow
+
+
+@dataclass(frozen=True)
+class ClaimFilter:
+    customer: str | None = None
+    limit: int | None = None
+
+
+@dataclass
+class SyncTables:
+    orders: Table
+    lines: Table
+    groups: Table
+    api_log: Table
+    key: str
+    customer: str
+
+
+def reflect_tables(engine: Engine, cfg: AppConfig) -> SyncTables:
+    names = table_names(cfg)
+    md = MetaData(schema=names.schema)
+    with engine.connect() as conn:
+        tables = {
+            n: Table(n, md, autoload_with=conn)
+            for n in (names.target, names.lines, names.groups, names.api_log)
+        }
+    return SyncTables(
+        orders=tables[names.target],
+        lines=tables[names.lines],
+        groups=tables[names.groups],
+        api_log=tables[names.api_log],
+        key=cfg.settings.merge.business_key,
+        customer=cfg.settings.merge.customer_column,
+    )
+
+
+def _in_flight(t: Table) -> ColumnElement[bool]:
+    return and_(
+        t.c.sync_attempted_at.is_not(None),
+        or_(
+            t.c.sync_completed_at.is_(None),
+            t.c.sync_completed_at < t.c.sync_attempted_at,
+        ),
+    )
+
+
+class SyncStore:
+    """All database work of one sync run."""
+
+    def __init__(self, engine: Engine, cfg: AppConfig, tables: SyncTables | None = None) -> None:
+        self.engine = engine
+        self.cfg = cfg
+        self.t = tables or reflect_tables(engine, cfg)
+        self.max_retries = cfg.settings.sync.max_error_retries
+
+    # -- eligibility -------------------------------------------------------------------
+    def _eligible(self, t: Table, now: datetime) -> ColumnElement[bool]:
+        return and_(
+            or_(
+                t.c.sync_state == "PENDING",
+                and_(t.c.sync_state == "ERROR", t.c.retry_count < self.max_retries),
+            ),
+            or_(t.c.claim_expires_at.is_(None), t.c.claim_expires_at < now),
+        )
+
+    def _customer(self, flt: ClaimFilter) -> ColumnElement[bool] | None:
+        if flt.customer is None:
+            return None
+        return self.t.orders.c[self.t.customer] == flt.customer
+
+    def _order_conditions(self, now: datetime, flt: ClaimFilter) -> list[ColumnElement[bool]]:
+        conds = [self._eligible(self.t.orders, now)]
+        if (c := self._customer(flt)) is not None:
+            conds.append(c)
+        return conds
+
+    def _line_parent_condition(
+        self, now: datetime, flt: ClaimFilter, run_id: str | None
+    ) -> ColumnElement[bool]:
+        o = self.t.orders
+        free_synced_parent = and_(
+            o.c.sync_state == "SYNCED",
+            or_(o.c.claim_expires_at.is_(None), o.c.claim_expires_at < now),
+        )
+        conds: list[ColumnElement[bool]] = []
+        if run_id is not None:
+            conds.append(and_(o.c.run_id == run_id, o.c.claim_expires_at.is_not(None)))
+        else:  # a dry run: the parents it would claim
+            conds.append(and_(*self._order_conditions(now, flt)))
+        if flt.limit is None:
+            synced = [free_synced_parent]
+            if (c := self._customer(flt)) is not None:
+                synced.append(c)
+            conds.append(and_(*synced))
+        return or_(*conds)
+
+    # -- claiming ----------------------------------------------------------------------
+    def claim(self, run_id: str, now: datetime, flt: ClaimFilter) -> ClaimedRows:
+        """Take the rows this run will sync; another run's unexpired claim is respected."""
+        o, ln = self.t.orders, self.t.lines
+        expires = now + timedelta(seconds=self.cfg.settings.sync.claim_ttl_seconds)
+        with self.engine.begin() as conn:
+            # The candidates are a CTE joined by UPDATE ... FROM: PostgreSQL may run an
+            # IN-subquery more than once, and LIMIT must hold exactly.
+            candidates = (
+                select(o.c.record_uuid)
+                .where(*self._order_conditions(now, flt))
+                .order_by(o.c[self.t.key])
+                .with_for_update(skip_locked=True)
+            )
+            if flt.limit is not None:
+                candidates = candidates.limit(flt.limit)
+            taken = candidates.cte("claim_orders")
+            conn.execute(
+                update(o)
+                .where(o.c.record_uuid == taken.c.record_uuid)
+                .values(run_id=run_id, claim_expires_at=expires)
+            )
+            line_candidates = (
+                select(ln.c.line_id)
+                .join(o, o.c.record_uuid == ln.c.record_uuid)
+                .where(self._eligible(ln, now), self._line_parent_condition(now, flt, run_id))
+                .with_for_update(skip_locked=True, of=ln)
+            ).cte("claim_lines")
+            conn.execute(
+                update(ln)
+                .where(ln.c.line_id == line_candidates.c.line_id)
+                .values(run_id=run_id, claim_expires_at=expires)
+            )
+            rows = self._load(conn, run_id=run_id, now=now, flt=flt)
+        rows.claimed_at, rows.expires_at = now, expires
+        return rows
+
+    def peek(self, now: datetime, flt: ClaimFilter) -> ClaimedRows:
+        """What a run would claim now, without claiming (for --dry-run)."""
+        with self.engine.connect() as conn:
+            return self._load(conn, run_id=None, now=now, flt=flt)
+
+    def extend(self, run_id: str, now: datetime) -> datetime:
+        """Push this run's claim further out (long runs)."""
+        expires = now + timedelta(seconds=self.cfg.settings.sync.claim_ttl_seconds)
+        with self.engine.begin() as conn:
+            for t in (self.t.orders, self.t.lines):
+                conn.execute(
+                    update(t)
+                    .where(t.c.run_id == run_id, t.c.claim_expires_at.is_not(None))
+                    .values(claim_expires_at=expires)
+                )
+        return expires
+
+    def release(self, run_id: str) -> None:
+        """Let go of every row this run still holds (unfinished rows stay PENDING)."""
+        with self.engine.begin() as conn:
+            for t in (self.t.orders, self.t.lines):
+                conn.execute(
+                    update(t)
+                    .where(t.c.run_id == run_id, t.c.claim_expires_at.is_not(None))
+                    .values(claim_expires_at=None)
+                )
+
+    # -- loading -----------------------------------------------------------------------
+    def _load(
+        self, conn: Connection, *, run_id: str | None, now: datetime, flt: ClaimFilter
+    ) -> ClaimedRows:
+        o, ln = self.t.orders, self.t.lines
+        mapped = list(dict.fromkeys(self.cfg.settings.monday.items.columns))
+        cols = [o.c[c] for c in dict.fromkeys([self.t.key, self.t.customer, *mapped])]
+        sync_cols = [
+            o.c.record_uuid,
+            o.c.action_type,
+            o.c.monday_item_id,
+            o.c.group_name,
+            o.c.item_name,
+            o.c.row_hash,
+            o.c.synced_values,
+            o.c.retry_count,
+            o.c.sync_state,
+            _in_flight(o).label("in_flight"),
+        ]
+        query = select(*sync_cols, *cols).order_by(o.c[self.t.key])
+        if run_id is not None:
+            query = query.where(o.c.run_id == run_id, o.c.claim_expires_at.is_not(None))
+        else:
+            query = query.where(*self._order_conditions(now, flt))
+            if flt.limit is not None:
+                query = query.limit(flt.limit)
+        orders = []
+        for row in conn.execute(query):
+            m = row._mapping
+            orders.append(
+                OrderRow(
+                    record_uuid=m["record_uuid"],
+                    key=str(m[self.t.key]),
+                    action=m["action_type"] or "INSERT",
+                    item_id=m["monday_item_id"],
+                    group_name=m["group_name"],
+                    item_name=m["item_name"],
+                    row_hash=m["row_hash"],
+                    synced_values=OrderRow.parse_synced(m["synced_values"]),
+                    values={c: m[c] for c in mapped},
+                    customer=_text(m[self.t.customer]),
+                    in_flight=bool(m["in_flight"]),
+                    retry_count=int(m["retry_count"] or 0),
+                    state=m["sync_state"],
+                )
+            )
+        line_query = (
+            select(
+                ln.c.line_id,
+                ln.c.record_uuid,
+                ln.c.order_key,
+                ln.c.size_code,
+                ln.c.size_position,
+                ln.c.qty,
+                ln.c.action_type,
+                ln.c.monday_subitem_id,
+                ln.c.synced_qty,
+                ln.c.retry_count,
+                _in_flight(ln).label("in_flight"),
+                o.c.monday_item_id.label("parent_item_id"),
+                o.c.action_type.label("parent_action"),
+                o.c[self.t.customer].label("customer"),
+            )
+            .join(o, o.c.record_uuid == ln.c.record_uuid)
+            .order_by(ln.c.order_key, ln.c.size_position)
+        )
+        if run_id is not None:
+            line_query = line_query.where(ln.c.run_id == run_id, ln.c.claim_expires_at.is_not(None))
+        else:
+            line_query = line_query.where(
+                self._eligible(ln, now), self._line_parent_condition(now, flt, None)
+            )
+        lines = [
+            LineRow(
+                line_id=str(r.line_id),
+                record_uuid=r.record_uuid,
+                order_key=str(r.order_key),
+                size_code=r.size_code,
+                size_position=int(r.size_position),
+                qty=int(r.qty),
+                action=r.action_type,
+                subitem_id=r.monday_subitem_id,
+                synced_qty=r.synced_qty,
+                parent_item_id=r.parent_item_id,
+                parent_action=r.parent_action,
+                customer=_text(r.customer),
+                in_flight=bool(r.in_flight),
+                retry_count=int(r.retry_count or 0),
+            )
+            for r in conn.execute(line_query)
+        ]
+        if run_id is None and flt.limit is not None:
+            keep = {o_.record_uuid for o_ in orders}
+            lines = [x for x in lines if x.record_uuid in keep]
+        return ClaimedRows(orders=orders, lines=lines)
+
+    # -- in flight ---------------------------------------------------------------------
+    def mark_attempted(
+        self, run_id: str, now: datetime, order_ids: Iterable[str], line_ids: Iterable[str]
+    ) -> None:
+        """Record, committed, that these rows are about to be sent (they are in flight)."""
+        order_ids, line_ids = list(order_ids), list(line_ids)
+        with self.engine.begin() as conn:
+            if order_ids:
+                o = self.t.orders
+                conn.execute(
+                    update(o)
+                    .where(o.c.record_uuid.in_(order_ids), o.c.run_id == run_id)
+                    .values(sync_attempted_at=now)
+                )
+            if line_ids:
+                ln = self.t.lines
+                conn.execute(
+                    update(ln)
+                    .where(ln.c.line_id.in_([int(i) for i in line_ids]), ln.c.run_id == run_id)
+                    .values(sync_attempted_at=now)
+                )
+
+    # -- reconciliation ----------------------------------------------------------------
+    def adopt(
+        self,
+        now: datetime,
+        orders: Sequence[tuple[str, str]] = (),
+        lines: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Record items/subitems found on the board for rows left in flight.
+
+        The found item gets every mapped column sent again (synced values unknown), so
+        it ends up exactly as the row is now; the attempt counts as resolved.
+        """
+        o, ln = self.t.orders, self.t.lines
+        with self.engine.begin() as conn:
+            if orders:
+                conn.execute(
+                    update(o)
+                    .where(o.c.record_uuid == bindparam("b_id"))
+                    .values(
+                        monday_item_id=bindparam("b_item"),
+                        synced_values=None,
+                        action_type=case((o.c.action_type == "DELETE", "DELETE"), else_="UPDATE"),
+                        sync_completed_at=now,
+                    ),
+                    [{"b_id": r, "b_item": i} for r, i in orders],
+                )
+            if lines:
+                conn.execute(
+                    update(ln)
+                    .where(ln.c.line_id == bindparam("b_id"))
+                    .values(
+                        monday_subitem_id=bindparam("b_item"),
+                        synced_qty=None,
+                        action_type=case((ln.c.action_type == "DELETE", "DELETE"), else_="UPDATE"),
+                        sync_completed_at=now,
+                    ),
+                    [{"b_id": int(r), "b_item": i} for r, i in lines],
+                )
+
+    def resolve_not_found(
+        self, now: datetime, order_ids: Sequence[str] = (), line_ids: Sequence[str] = ()
+    ) -> None:
+        """Rows in flight that the board does not have: the attempt is over, create."""
+        with self.engine.begin() as conn:
+            if order_ids:
+                o = self.t.orders
+                conn.execute(
+                    update(o)
+                    .where(o.c.record_uuid.in_(list(order_ids)))
+                    .values(sync_completed_at=now)
+                )
+            if line_ids:
+                ln = self.t.lines
+                conn.execute(
+                    update(ln)
+                    .where(ln.c.line_id.in_([int(i) for i in line_ids]))
+                    .values(sync_completed_at=now)
+                )
+
+    def settle(self, now: datetime, settles: Sequence[Any]) -> None:
+        """Rows that needed no call: mark them SYNCED as they are."""
+        o, ln = self.t.orders, self.t.lines
+        with self.engine.begin() as conn:
+            for item in settles:
+                ref = item.row
+                if ref.table == "order":
+                    values: dict[str, Any] = {
+                        "sync_state": case(
+                            (o.c.row_hash == item.sent_hash, "SYNCED"), else_="PENDING"
+                        )
+                        if item.sent_hash is not None
+                        else "SYNCED",
+                        "synced_hash": o.c.row_hash,
+                        "sync_completed_at": now,
+                        "sync_error": None,
+                        "retry_count": 0,
+                        "claim_expires_at": None,
+                    }
+                    if item.synced is not None:
+                        values["synced_values"] = json.dumps(
+                            dict(item.synced), ensure_ascii=False, sort_keys=True
+                        )
+                    if item.deleted:
+                        values["monday_item_id"] = None
+                    conn.execute(update(o).where(o.c.record_uuid == ref.id).values(**values))
+                else:
+                    values = {
+                        "sync_state": "SYNCED",
+                        "sync_completed_at": now,
+                        "sync_error": None,
+                        "retry_count": 0,
+                        "claim_expires_at": None,
+                    }
+                    if item.sent_qty is not None:
+                        values["synced_qty"] = item.sent_qty
+                    if item.deleted:
+                        values["monday_subitem_id"] = None
+                    conn.execute(update(ln).where(ln.c.line_id == int(ref.id)).values(**values))
+
+    # -- write-back --------------------------------------------------------------------
+    def write_back(self, batch: WriteBack) -> None:
+        """One transaction for one document's results and its API log rows."""
+        o, ln = self.t.orders, self.t.lines
+        with self.engine.begin() as conn:
+            if batch.orders_done:
+                sent = bindparam("b_sent_hash")
+                conn.execute(
+                    update(o)
+                    .where(o.c.record_uuid == bindparam("b_id"))
+                    .values(
+                        monday_item_id=bindparam("b_item_id"),
+                        group_id=func.coalesce(bindparam("b_group_id"), o.c.group_id),
+                        synced_hash=sent,
+                        synced_values=bindparam("b_synced"),
+                        sync_state=case((o.c.row_hash == sent, "SYNCED"), else_="PENDING"),
+                        action_type=case(
+                            (o.c.row_hash == sent, o.c.action_type),
+                            (o.c.action_type == "DELETE", "DELETE"),
+                            else_="UPDATE",
+                        ),
+                        sync_completed_at=batch.now,
+                        sync_error=None,
+                        retry_count=0,
+                        claim_expires_at=None,
+                    ),
+                    [
+                        {
+                            "b_id": d.record_uuid,
+                            "b_item_id": d.item_id,
+                            "b_group_id": d.group_id,
+                            "b_sent_hash": d.sent_hash,
+                            "b_synced": json.dumps(d.synced, ensure_ascii=False, sort_keys=True)
+                            if d.synced is not None
+                            else None,
+                        }
+                        for d in batch.orders_done
+                    ],
+                )
+            if batch.orders_removed:
+                ids = [d.record_uuid for d in batch.orders_removed]
+                conn.execute(
+                    update(o)
+                    .where(o.c.record_uuid.in_(ids))
+                    .values(
+                        monday_item_id=None,
+                        group_id=None,
+                        synced_values=None,
+                        synced_hash=o.c.row_hash,
+                        sync_state=case((o.c.action_type == "DELETE", "SYNCED"), else_="PENDING"),
+                        action_type=case((o.c.action_type == "DELETE", "DELETE"), else_="INSERT"),
+                        sync_completed_at=batch.now,
+                        sync_error=None,
+                        retry_count=0,
+                        claim_expires_at=None,
+                    )
+                )
+                # the item's subitems went with it
+                conn.execute(
+                    update(ln)
+                    .where(ln.c.record_uuid.in_(ids))
+                    .values(
+                        monday_subitem_id=None,
+                        synced_qty=None,
+                        sync_state=case((ln.c.action_type == "DELETE", "SYNCED"), else_="PENDING"),
+                        action_type=case((ln.c.action_type == "DELETE", "DELETE"), else_="INSERT"),
+                        sync_completed_at=batch.now,
+                        sync_error=None,
+                        retry_count=0,
+                        claim_expires_at=None,
+                    )
+                )
+            if batch.lines_done:
+                sent_qty = bindparam("b_qty")
+                conn.execute(
+                    update(ln)
+                    .where(ln.c.line_id == bindparam("b_id"))
+                    .values(
+                        monday_subitem_id=bindparam("b_subitem_id"),
+                        synced_qty=sent_qty,
+                        sync_state=case((ln.c.qty == sent_qty, "SYNCED"), else_="PENDING"),
+                        action_type=case(
+                            (ln.c.qty == sent_qty, ln.c.action_type),
+                            (ln.c.action_type == "DELETE", "DELETE"),
+                            else_="UPDATE",
+                        ),
+                        sync_completed_at=batch.now,
+                        sync_error=None,
+                        retry_count=0,
+                        claim_expires_at=None,
+                    ),
+                    [
+                        {"b_id": int(d.line_id), "b_subitem_id": d.subitem_id, "b_qty": d.qty}
+                        for d in batch.lines_done
+                    ],
+                )
+            if batch.lines_removed:
+                conn.execute(
+                    update(ln)
+                    .where(ln.c.line_id.in_([int(i) for i in batch.lines_removed]))
+                    .values(
+                        monday_subitem_id=None,
+                        synced_qty=None,
+                        sync_state=case((ln.c.action_type == "DELETE", "SYNCED"), else_="PENDING"),
+                        action_type=case((ln.c.action_type == "DELETE", "DELETE"), else_="INSERT"),
+                        sync_completed_at=batch.now,
+                        sync_error=None,
+                        retry_count=0,
+                        claim_expires_at=None,
+                    )
+                )
+            for table, failures, id_col, id_field in (
+                (o, batch.order_failures, o.c.record_uuid, "monday_item_id"),
+                (ln, batch.line_failures, ln.c.line_id, "monday_subitem_id"),
+            ):
+                for failure in failures:
+                    values: dict[str, Any] = {
+                        "sync_state": "ERROR",
+                        "sync_error": failure.message[:4000],
+                        "retry_count": table.c.retry_count + 1,
+                        "claim_expires_at": None,
+                    }
+                    if not failure.unknown_outcome:
+                        # an unknown outcome stays in flight: the next run looks it up
+                        values["sync_completed_at"] = batch.now
+                    if failure.vanished:  # gone from the board: create it again
+                        values[id_field] = None
+                        values["action_type"] = "INSERT"
+                        if table is o:
+                            values["synced_values"] = None
+                    row_id = int(failure.id) if table is ln else failure.id
+                    conn.execute(update(table).where(id_col == row_id).values(**values))
+                    if failure.vanished and table is o:
+                        # its subitems went with it: they are created again too
+                        conn.execute(
+                            update(ln)
+                            .where(ln.c.record_uuid == row_id, ln.c.monday_subitem_id.is_not(None))
+                            .values(
+                                monday_subitem_id=None,
+                                synced_qty=None,
+                                action_type=case(
+                                    (ln.c.action_type == "DELETE", "DELETE"), else_="INSERT"
+                                ),
+                                sync_state=case(
+                                    (ln.c.action_type == "DELETE", "SYNCED"), else_="PENDING"
+                                ),
+                            )
+                        )
+            if batch.api_log:
+                conn.execute(insert(self.t.api_log), batch.api_log)
+
+    def record_group(
+        self, board_id: str, title: str, group_id: str, run_id: str, now: datetime
+    ) -> None:
+        g = self.t.groups
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(g)
+                .where(g.c.board_id == board_id, g.c.group_name == title)
+                .values(group_id=group_id, created_at=now, run_id=run_id)
+            )
+            exists = conn.execute(
+                select(func.count())
+                .select_from(g)
+                .where(g.c.board_id == board_id, g.c.group_name == title)
+            ).scalar()
+            if not exists:
+                conn.execute(
+                    insert(g).values(
+                        board_id=board_id,
+                        group_name=title,
+                        group_id=group_id,
+                        created_at=now,
+                        run_id=run_id,
+                    )
+                )
+
+    def cached_groups(self, board_id: str) -> dict[str, str]:
+        g = self.t.groups
+        with self.engine.connect() as conn:
+            return {
+                r.group_name: r.group_id
+                for r in conn.execute(
+                    select(g.c.group_name, g.c.group_id).where(g.c.board_id == board_id)
+                )
+            }
+
+    def write_api_log(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.t.api_log), list(rows))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class OrderDone:
+    record_uuid: str
+    item_id: str
+    group_id: str | None
+    sent_hash: str | None
+    synced: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class LineDone:
+    line_id: str
+    subitem_id: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class Failure:
+    id: str
+    message: str
+    unknown_outcome: bool = False
+    vanished: bool = False
+
+
+@dataclass
+class WriteBack:
+    now: datetime
+    orders_done: list[OrderDone]
+    orders_removed: list[OrderDone]
+    lines_done: list[LineDone]
+    lines_removed: list[str]
+    order_failures: list[Failure]
+    line_failures: list[Failure]
+    api_log: list[dict[str, Any]]
+
+    @classmethod
+    def empty(cls, now: datetime) -> WriteBack:
+        return cls(now, [], [], [], [], [], [], [])
+
+    def __bool__(self) -> bool:
+        return any(
+            (
+                self.orders_done,
+                self.orders_removed,
+                self.lines_done,
+                self.lines_removed,
+                self.order_failures,
+                self.line_failures,
+                self.api_log,
+            )
+        )
