@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import click
 
+from sync_order_list.cli.check_commands import check_command
 from sync_order_list.cli.context import CliState
 from sync_order_list.cli.db_commands import generate_command, init_db_command, merge_command
 from sync_order_list.cli.demo_command import demo_command
+from sync_order_list.cli.doctor_command import doctor_command
+from sync_order_list.cli.emulator_command import emulator_group
+from sync_order_list.cli.report_commands import report_command
 from sync_order_list.cli.sync_commands import retry_command, status_command, sync_command
 
 
@@ -30,7 +34,11 @@ for command in (
     sync_command,
     retry_command,
     status_command,
+    report_command,
+    check_command,
+    doctor_command,
     demo_command,
+    emulator_group,
 ):
     cli.add_command(command)
 

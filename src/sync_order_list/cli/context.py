@@ -35,7 +35,8 @@ class CliState:
     log_format: str = "human"
     _config: AppConfig | None = None
     _engine: Engine | None = None
-    console: Console = field(default_factory=lambda: Console(highlight=False))
+    # soft_wrap: long lines (paths, URLs) are left whole for the terminal to wrap
+    console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
 
     def config(self, *, strict: bool = True) -> AppConfig:
         if self._config is None or not strict:

@@ -70,20 +70,26 @@ def summary_table(report: SyncReport) -> Table:
     title = f"sync {report.run_id[:8]} ({report.environment}): {report.outcome}"
     table = Table(title=title, header_style="bold", show_footer=True)
     total = report.tally.total()
+    table.caption = "sub +/~/-: subitems created, updated, deleted; s: seconds spent"
     columns = [
         ("customer", "total", "left"),
         ("orders", total.orders, "right"),
-        ("created", total.created, "right"),
-        ("updated", total.updated, "right"),
-        ("archived", total.archived, "right"),
-        ("subitems +", total.subitems_created, "right"),
-        ("subitems ~", total.subitems_updated, "right"),
-        ("subitems -", total.subitems_deleted, "right"),
-        ("errors", total.errors, "right"),
-        ("seconds", f"{total.seconds:.1f}", "right"),
+        ("new", total.created, "right"),
+        ("upd", total.updated, "right"),
+        ("arch", total.archived, "right"),
+        ("sub +", total.subitems_created, "right"),
+        ("sub ~", total.subitems_updated, "right"),
+        ("sub -", total.subitems_deleted, "right"),
+        ("err", total.errors, "right"),
+        ("s", f"{total.seconds:.1f}", "right"),
     ]
     for header, footer, justify in columns:
-        table.add_column(header, footer=str(footer), justify=justify)  # type: ignore[arg-type]
+        table.add_column(
+            header,
+            footer=str(footer),
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=header == "customer",
+        )
     for name, t in sorted(report.tally.customers.items()):
         table.add_row(
             name,

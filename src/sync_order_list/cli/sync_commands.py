@@ -18,9 +18,11 @@ from sync_order_list.cli.context import (
 )
 from sync_order_list.cli.db_commands import report_merge
 from sync_order_list.cli.output import ProgressDisplay, api_line, plan_table, summary_table
+from sync_order_list.config import AppConfig
+from sync_order_list.errors import SyncOrderListError
 from sync_order_list.merge import run_merge
 from sync_order_list.report.status import STATES, read_status
-from sync_order_list.sync import SyncOptions, run_sync
+from sync_order_list.sync import SyncOptions, SyncReport, run_sync
 from sync_order_list.sync.retry import reset_errors
 
 
@@ -78,8 +80,11 @@ def sync_command(
         state.say(f"{report.claimed_orders} orders and {report.claimed_lines} lines pending")
         state.emit_json(report.as_dict())
         sys.exit(EXIT_OK)
+    after_run(state, cfg, report)
     state.say(summary_table(report))
     state.say(api_line(report))
+    if report.report_path:
+        state.say(f"report: {report.report_path}")
     if report.tally.errors:
         state.say(f"[red]{len(report.tally.errors)} row(s) in ERROR:[/]")
         for error in report.tally.errors[:20]:
@@ -92,6 +97,23 @@ def sync_command(
         state.say(f"[red]{report.message}[/]")
     state.emit_json(report.as_dict())
     sys.exit(report.exit_code)
+
+
+def after_run(state: CliState, cfg: AppConfig, report: SyncReport) -> None:
+    """Write the run's reports and metrics; a failure here never hides the run's result."""
+    from sync_order_list.report.metrics import write_metrics
+    from sync_order_list.report.reports import write_run_reports
+
+    try:
+        report.report_path = write_run_reports(report, cfg) / "report.html"
+    except (OSError, SyncOrderListError) as exc:
+        state.console.print(f"[yellow]could not write the run's reports:[/] {exc}")
+    metrics_file = cfg.settings.monitoring.metrics_file
+    if metrics_file:
+        try:
+            write_metrics(report, cfg, metrics_file)
+        except OSError as exc:
+            state.console.print(f"[yellow]could not write metrics to {metrics_file}:[/] {exc}")
 
 
 @click.command("retry")

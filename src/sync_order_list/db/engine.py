@@ -18,24 +18,16 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from sync_order_list.errors import ConfigError
 
-NULL_MARK = "\u2400"  # stands for NULL inside a row hash
-FIELD_SEP = "\x1f"  # unit separator between hashed fields
 _QTY = re.compile(r"\s*(\d{1,9})(?:\.0*)?\s*")
 MAX_QTY = 999_999_999
 
 
-def hash_fields(*values: Any) -> str:
-    """Row hash used on SQLite: sha256 over the fields' text, NULL marked apart."""
-    text = FIELD_SEP.join(NULL_MARK if v is None else _as_text(v) for v in values)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def sha256_text(text: str | None) -> str | None:
+    """SQLite's stand-in for sha256(): hex digest of the UTF-8 text (the row hash is
+    the digest of the fields' text joined in SQL, NULLs marked apart)."""
+    if text is None:
+        return None
+    return hashlib.sha256(str(text).encode("utf-8")).hexdigest()
 
 
 def parse_qty(value: Any) -> int | None:
@@ -61,13 +53,17 @@ def join_nonempty(separator: str, *parts: Any) -> str | None:
 
 def _register_sqlite_functions(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # type: ignore[assignment]
-    dbapi_conn.create_function("sol_row_hash", -1, hash_fields, deterministic=True)
+    dbapi_conn.create_function("sol_sha256", 1, sha256_text, deterministic=True)
     dbapi_conn.create_function("sol_qty", 1, parse_qty, deterministic=True)
     dbapi_conn.create_function("sol_join", -1, join_nonempty, deterministic=True)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
+    # a merge reads wide rows many times and builds temp tables: give it memory
+    # (durability settings stay at SQLite's safe defaults: synchronous=FULL)
+    cur.execute("PRAGMA cache_size=-65536")
+    cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
 

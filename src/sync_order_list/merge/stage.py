@@ -155,6 +155,11 @@ class _Merge:
         ctx = self.context(cols, key_type=cols.key_type_sql)
 
         self.run_many("merge_temp_create", ctx)
+        hashed = list(cols.hash_columns) + list(cols.size_columns)
+        self.conn.execute(
+            statement("merge_keys_insert", self.sql, hash_exprs=self.cols(hashed, "s"), **ctx)
+        )
+        self.conn.execute(statement("merge_keys_changed", self.sql, **ctx))
         self.conn.execute(
             statement("merge_size_cols_insert", self.sql, **ctx),
             [{"pos": i, "size_code": code} for i, code in enumerate(cols.size_columns)],
@@ -172,6 +177,7 @@ class _Merge:
                 **ctx,
             )
         )
+        self.conn.execute(statement("merge_temp_index", self.sql, **ctx))
         result.rejected = self.find_rejects(ctx)
         bad = {}
         for r in result.rejected:
@@ -192,7 +198,6 @@ class _Merge:
         upsert_ctx = {
             **ctx,
             "copy_columns": cols.copy_columns,
-            "hash_exprs": self.cols(list(cols.hash_columns), "s"),
             "group_rule": names.group,
             "item_rule": names.item,
             "item_fallback_expr": item_fallback,

@@ -9,6 +9,7 @@ seed and merging again yields a handful of updates.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -46,13 +47,21 @@ def customer_of(index: int) -> str:
 
 
 def is_volatile(index: int) -> bool:
-    return index % VOLATILE_EVERY == 3
+    """One order in 16 changes with the seed: one per customer in every 128 orders."""
+    customers = len(V.CUSTOMERS)
+    return (index // customers) % VOLATILE_EVERY == index % customers
+
+
+def iter_rows(orders: int, seed: int, start: int = 0) -> Iterator[dict[str, Any]]:
+    """Staging rows (column name -> value) for ``seed``, one at a time."""
+    columns = order_columns()
+    for index in range(start, start + orders):
+        yield _row(index, seed, columns)
 
 
 def generate_rows(orders: int, seed: int) -> list[dict[str, Any]]:
     """``orders`` staging rows (column name -> value) for ``seed``."""
-    columns = order_columns()
-    return [_row(i, seed, columns) for i in range(orders)]
+    return list(iter_rows(orders, seed))
 
 
 def _row(index: int, seed: int, columns: tuple[OrderColumn, ...]) -> dict[str, Any]:
@@ -143,8 +152,10 @@ def _row(index: int, seed: int, columns: tuple[OrderColumn, ...]) -> dict[str, A
     return row
 
 
-def write_staging(engine: Engine, cfg: AppConfig, rows: list[dict[str, Any]]) -> None:
-    """Replace the staging table's rows with ``rows`` (the staging table is a snapshot)."""
+def write_staging(engine: Engine, cfg: AppConfig, rows: Iterable[dict[str, Any]]) -> int:
+    """Replace the staging table's rows with ``rows`` (the staging table is a snapshot).
+
+    Rows are consumed in chunks, so a large load never sits in memory at once."""
     schema = cfg.env.db_schema
     name = cfg.env.source_table
     with engine.begin() as conn:
@@ -159,10 +170,23 @@ def write_staging(engine: Engine, cfg: AppConfig, rows: list[dict[str, Any]]) ->
         cols = tuple(c for c in order_columns() if c.name in existing)
         table = orders_table(name, MetaData(schema=schema), staging=True, columns=cols)
         conn.execute(delete(table))
-        if rows:
-            payload = [{c.name: _staging_value(r.get(c.name), c) for c in cols} for r in rows]
-            for start in range(0, len(payload), 1000):
-                conn.execute(table.insert(), payload[start : start + 1000])
+        written = 0
+        for chunk in _chunks(rows, 1000):
+            payload = [{c.name: _staging_value(r.get(c.name), c) for c in cols} for r in chunk]
+            conn.execute(table.insert(), payload)
+            written += len(payload)
+    return written
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _staging_value(value: Any, column: OrderColumn) -> Any:
@@ -174,8 +198,7 @@ def _staging_value(value: Any, column: OrderColumn) -> Any:
 
 
 def generate(engine: Engine, cfg: AppConfig, *, orders: int, seed: int) -> GenerateResult:
-    rows = generate_rows(orders, seed)
-    write_staging(engine, cfg, rows)
+    write_staging(engine, cfg, iter_rows(orders, seed))
     return GenerateResult(
         orders=orders,
         seed=seed,

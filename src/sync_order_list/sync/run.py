@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Engine
@@ -75,6 +76,7 @@ class SyncReport:
     merge: MergeResult | None = None
     # (seconds since the start, budget left after the request, the request's cost)
     budget_timeline: list[tuple[float, int, int]] = field(default_factory=list)
+    report_path: Path | None = None  # the run's HTML report, once written
 
     @property
     def seconds(self) -> float:

@@ -30,9 +30,11 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.sqltypes import NullType
 
 from sync_order_list.config import AppConfig
 from sync_order_list.db.setup import table_names
@@ -203,7 +205,12 @@ class SyncStore:
     ) -> ClaimedRows:
         o, ln = self.t.orders, self.t.lines
         mapped = list(dict.fromkeys(self.cfg.settings.monday.items.columns))
-        cols = [o.c[c] for c in dict.fromkeys([self.t.key, self.t.customer, *mapped])]
+        # mapped values come as the driver returns them (no result processing): a SQLite
+        # NUMERIC column may hold text, which must become a row error, not a crash
+        cols = [
+            type_coerce(o.c[c], NullType()).label(c)
+            for c in dict.fromkeys([self.t.key, self.t.customer, *mapped])
+        ]
         sync_cols = [
             o.c.record_uuid,
             o.c.action_type,
