@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, Table, select
+from sqlalchemy import MetaData, Table, select, type_coerce
+from sqlalchemy.sql.sqltypes import NullType
 
 from monday_emulator import DEMO_BOARD_ID, EmulatorSettings, ThreadedEmulator, run_in_thread
 from sync_order_list.config import AppConfig
@@ -102,10 +103,11 @@ class Pipeline:
 
     def orders(self) -> dict[str, Any]:
         orders, _ = self.tables()
-        with self.engine.connect() as conn:
-            return {
-                r._mapping["AAG ORDER NUMBER"]: r._mapping for r in conn.execute(select(orders))
-            }
+        names = [c.name for c in orders.columns]
+        raw = [type_coerce(c, NullType()).label(f"c{i}") for i, c in enumerate(orders.columns)]
+        with self.engine.connect() as conn:  # values as stored: no type processing
+            rows = [dict(zip(names, r, strict=True)) for r in conn.execute(select(*raw))]
+        return {r["AAG ORDER NUMBER"]: r for r in rows}
 
     def lines(self) -> dict[tuple[str, str], Any]:
         _, lines = self.tables()

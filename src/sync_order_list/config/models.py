@@ -155,8 +155,8 @@ class MondaySettings(_Section):
 
 
 class BatchSettings(_Section):
-    items_per_request: int = Field(default=50, ge=1, le=500)
-    subitems_per_request: int = Field(default=100, ge=1, le=500)
+    items_per_request: int = Field(default=100, ge=1, le=500)
+    subitems_per_request: int = Field(default=200, ge=1, le=500)
     concurrency: int = Field(default=4, ge=1, le=250)
     timeout_seconds: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=5, ge=0)
@@ -174,7 +174,7 @@ class RateSettings(_Section):
 
 class SyncSettings(_Section):
     max_error_retries: int = Field(default=3, ge=0)
-    claim_ttl_seconds: int = Field(default=900, ge=10)
+    claim_ttl_seconds: int = Field(default=900, ge=1)
 
 
 class ReportSettings(_Section):

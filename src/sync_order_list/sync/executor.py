@@ -21,6 +21,7 @@ import asyncio
 import contextvars
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ from sync_order_list.logs import redact
 from sync_order_list.monday import MondayClient, RequestRecord, compose
 from sync_order_list.monday.client import MondayQueryTooComplexError
 from sync_order_list.monday.documents import ComposedDocument
+from sync_order_list.monday.scheduler import Slot
 from sync_order_list.monday.schema import BoardSchema
 from sync_order_list.sync.operations import Operation, OpKind, Plan
 from sync_order_list.sync.reconcile import find_groups, find_items_by_key, find_subitems
@@ -49,7 +51,7 @@ from sync_order_list.sync.tally import Tally
 log = logging.getLogger("sync_order_list.sync")
 
 VANISHED_CODES = frozenset({"InvalidItemIdException", "ResourceNotFoundException"})
-MAX_UNKNOWN_ROUNDS = 3  # lookups + re-creates of one create before it is left in flight
+MAX_UNKNOWN_ROUNDS = 5  # lookups + re-creates of one create before it is left in flight
 
 ProgressSink = Callable[[str, int], None]
 
@@ -253,20 +255,28 @@ class Executor:
 
     # -- phases ------------------------------------------------------------------------
     async def _phase(self, name: str, ops: list[Operation], batch_size: int) -> None:
+        """Send ``ops`` in documents sized at send time to what the budget allows.
+
+        Each worker reserves budget for up to ``batch_size`` operations (fewer when the
+        window is nearly spent, so its end is filled instead of waited out), then takes
+        that many whole rows off the queue (a row's update and move travel together).
+        """
         if not ops:
             return
-        queue: asyncio.Queue[list[Operation]] = asyncio.Queue()
-        for chunk in self._chunks(ops, batch_size):
-            queue.put_nowait(chunk)
+        rows: deque[list[Operation]] = deque(self._by_row(ops))
+        limit = max(1, min(batch_size, min(self._max_ops(op.document) for op in ops)))
         workers = max(1, min(self.settings.batch.concurrency, self.settings.rate.max_concurrency))
 
         async def worker() -> None:
-            while not self.aborted:
-                try:
-                    chunk = queue.get_nowait()
-                except asyncio.QueueEmpty:
+            while rows and not self.aborted:
+                slot = await self.client.reserve(rows[0][0].document, limit)
+                chunk: list[Operation] = []
+                while rows and (not chunk or len(chunk) + len(rows[0]) <= slot.ops):
+                    chunk.extend(rows.popleft())
+                if not chunk:  # another worker took the last rows while we waited
+                    slot.cancel()
                     return
-                await self._run_chunk(chunk, rounds=0)
+                await self._run_chunk(chunk, rounds=0, slot=slot)
                 self.progress(name, len({op.row for op in chunk}))
 
         await asyncio.gather(*(worker() for _ in range(workers)))
@@ -274,23 +284,12 @@ class Executor:
     def _max_ops(self, document: str) -> int:
         return max(1, self.client.scheduler.max_ops_per_document(document))
 
-    def _chunks(self, ops: list[Operation], size: int) -> list[list[Operation]]:
-        """Batches of whole rows (a row's update and move travel together)."""
+    @staticmethod
+    def _by_row(ops: list[Operation]) -> list[list[Operation]]:
         by_row: dict[Any, list[Operation]] = {}
         for op in ops:
             by_row.setdefault(op.row, []).append(op)
-        cap = min(self._max_ops(op.document) for op in ops)
-        limit = max(1, min(size, cap))
-        chunks: list[list[Operation]] = []
-        current: list[Operation] = []
-        for row_ops in by_row.values():
-            if current and len(current) + len(row_ops) > limit:
-                chunks.append(current)
-                current = []
-            current.extend(row_ops)
-        if current:
-            chunks.append(current)
-        return chunks
+        return list(by_row.values())
 
     # -- one document ------------------------------------------------------------------
     def _variables(self, op: Operation) -> dict[str, Any]:
@@ -301,14 +300,20 @@ class Executor:
             variables["parent_item_id"] = self.item_ids[op.parent_record or ""]
         return variables
 
-    async def _run_chunk(self, ops: list[Operation], *, rounds: int) -> None:
+    async def _run_chunk(
+        self, ops: list[Operation], *, rounds: int, slot: Slot | None = None
+    ) -> None:
         """Send one batch and settle every row in it, however the request ends."""
         if self.aborted or not ops:
+            if slot is not None:
+                slot.cancel()
             return
         rows = list(dict.fromkeys(op.row for op in ops if op.row is not None))
         try:
             doc = compose([(op.document, self._variables(op)) for op in ops])
         except (KeyError, ValueError) as exc:  # a parent or group vanished from the maps
+            if slot is not None:
+                slot.cancel()
             await self._fail_rows(rows, f"could not build the request: {exc}")
             return
         await asyncio.to_thread(
@@ -322,7 +327,7 @@ class Executor:
         context = _DocContext(keys=[r.key for r in rows])
         started = asyncio.get_running_loop().time()
         try:
-            response = await self._send(doc, context, idempotent=not creates)
+            response = await self._send(doc, context, idempotent=not creates, slot=slot)
         except MondayQueryTooComplexError:
             await self._log(context)
             await self._split(ops, rows, rounds, "too complex for one query")
@@ -348,11 +353,18 @@ class Executor:
         results = self._results(ops, doc, response)
         await self._write_results(results, context)
 
-    async def _send(self, doc: ComposedDocument, context: _DocContext, *, idempotent: bool) -> Any:
+    async def _send(
+        self,
+        doc: ComposedDocument,
+        context: _DocContext,
+        *,
+        idempotent: bool,
+        slot: Slot | None = None,
+    ) -> Any:
         token = _current_doc.set(context)
         try:
             self.documents_sent += 1
-            return await self.client.execute(doc, idempotent=idempotent)
+            return await self.client.execute(doc, idempotent=idempotent, slot=slot)
         except (MondayAuthError, MondayRateLimitError) as exc:
             self._abort(exc)
             raise _Abort from exc

@@ -33,12 +33,16 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.sqltypes import NullType
 
 from sync_order_list.config import AppConfig
 from sync_order_list.db.setup import table_names
 from sync_order_list.sync.rows import ClaimedRows, LineRow, OrderRow
+
+# SQL Server has no FOR UPDATE: lock the candidate rows and pass over locked ones
+MSSQL_CLAIM_HINT = "WITH (UPDLOCK, READPAST, ROWLOCK)"
 
 
 @dataclass(frozen=True)
@@ -136,38 +140,51 @@ class SyncStore:
         return or_(*conds)
 
     # -- claiming ----------------------------------------------------------------------
+    def claim_statements(
+        self, run_id: str, now: datetime, expires: datetime, flt: ClaimFilter
+    ) -> tuple[Update, Update]:
+        """The two claiming UPDATEs (orders, then lines), composed per dialect.
+
+        The candidates are a CTE joined by ``UPDATE ... FROM``: PostgreSQL may run an
+        IN-subquery more than once, and a LIMIT must hold exactly. Row locks with
+        SKIP LOCKED / READPAST let a concurrent claim pass over rows being claimed.
+        """
+        o, ln = self.t.orders, self.t.lines
+        candidates = (
+            select(o.c.record_uuid)
+            .where(*self._order_conditions(now, flt))
+            .order_by(o.c[self.t.key])
+            .with_for_update(skip_locked=True)  # PostgreSQL: FOR UPDATE SKIP LOCKED
+            .with_hint(o, MSSQL_CLAIM_HINT, dialect_name="mssql")
+        )
+        if flt.limit is not None:
+            candidates = candidates.limit(flt.limit)
+        taken = candidates.cte("claim_orders")
+        orders = (
+            update(o)
+            .where(o.c.record_uuid == taken.c.record_uuid)
+            .values(run_id=run_id, claim_expires_at=expires)
+        )
+        line_candidates = (
+            select(ln.c.line_id)
+            .join(o, o.c.record_uuid == ln.c.record_uuid)
+            .where(self._eligible(ln, now), self._line_parent_condition(now, flt, run_id))
+            .with_for_update(skip_locked=True, of=ln)
+            .with_hint(ln, MSSQL_CLAIM_HINT, dialect_name="mssql")
+        ).cte("claim_lines")
+        lines = (
+            update(ln)
+            .where(ln.c.line_id == line_candidates.c.line_id)
+            .values(run_id=run_id, claim_expires_at=expires)
+        )
+        return orders, lines
+
     def claim(self, run_id: str, now: datetime, flt: ClaimFilter) -> ClaimedRows:
         """Take the rows this run will sync; another run's unexpired claim is respected."""
-        o, ln = self.t.orders, self.t.lines
         expires = now + timedelta(seconds=self.cfg.settings.sync.claim_ttl_seconds)
         with self.engine.begin() as conn:
-            # The candidates are a CTE joined by UPDATE ... FROM: PostgreSQL may run an
-            # IN-subquery more than once, and LIMIT must hold exactly.
-            candidates = (
-                select(o.c.record_uuid)
-                .where(*self._order_conditions(now, flt))
-                .order_by(o.c[self.t.key])
-                .with_for_update(skip_locked=True)
-            )
-            if flt.limit is not None:
-                candidates = candidates.limit(flt.limit)
-            taken = candidates.cte("claim_orders")
-            conn.execute(
-                update(o)
-                .where(o.c.record_uuid == taken.c.record_uuid)
-                .values(run_id=run_id, claim_expires_at=expires)
-            )
-            line_candidates = (
-                select(ln.c.line_id)
-                .join(o, o.c.record_uuid == ln.c.record_uuid)
-                .where(self._eligible(ln, now), self._line_parent_condition(now, flt, run_id))
-                .with_for_update(skip_locked=True, of=ln)
-            ).cte("claim_lines")
-            conn.execute(
-                update(ln)
-                .where(ln.c.line_id == line_candidates.c.line_id)
-                .values(run_id=run_id, claim_expires_at=expires)
-            )
+            for statement in self.claim_statements(run_id, now, expires, flt):
+                conn.execute(statement)
             rows = self._load(conn, run_id=run_id, now=now, flt=flt)
         rows.claimed_at, rows.expires_at = now, expires
         return rows
