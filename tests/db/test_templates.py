@@ -57,6 +57,7 @@ def context(dialect: str) -> dict:
         "size_columns": NASTY,
         "size_chunks": [{"offset": 0, "columns": NASTY[:4]}, {"offset": 4, "columns": NASTY[4:]}],
         "snapshot": True,
+        "changed": True,
         "column": "sync_state",
         "type_sql": "VARCHAR(10)",
         "default": "'NEW'",

@@ -21,6 +21,7 @@ from sync_order_list.cli.output import ProgressDisplay, api_line, plan_table, su
 from sync_order_list.config import AppConfig
 from sync_order_list.errors import SyncOrderListError
 from sync_order_list.merge import run_merge
+from sync_order_list.report.readonly import read_only_engine, reading
 from sync_order_list.report.status import STATES, read_status
 from sync_order_list.sync import SyncOptions, SyncReport, run_sync
 from sync_order_list.sync.retry import reset_errors
@@ -96,7 +97,8 @@ def sync_command(
     if report.message:
         state.say(f"[red]{report.message}[/]")
     state.emit_json(report.as_dict())
-    sys.exit(report.exit_code)
+    # rows the merge had to leave in staging count like rows in ERROR
+    sys.exit(max(report.exit_code, 1 if merge is not None and merge.rejected else 0))
 
 
 def after_run(state: CliState, cfg: AppConfig, report: SyncReport) -> None:
@@ -143,7 +145,16 @@ def retry_command(state: CliState, customer: str | None, max_retries: int | None
 def status_command(state: CliState, customer: str | None) -> None:
     """Counts by state and customer; rows in flight for too long."""
     cfg = state.config()
-    report = read_status(state.engine(), cfg, customer=customer)
+    engine = read_only_engine(cfg.database_url)  # status never writes, nor locks
+    try:
+        report = reading(
+            engine,
+            lambda: read_status(engine, cfg, customer=customer),
+            what="read the sync state",
+            url=cfg.database_url,
+        )
+    finally:
+        engine.dispose()
     table = Table(title="orders by state", header_style="bold")
     table.add_column("customer")
     for s in STATES:

@@ -121,11 +121,14 @@ class _Merge:
             **extra,
         }
 
-    def run_many(self, name: str, ctx: dict[str, Any]) -> None:
-        """Run a template that holds several statements separated by ';' lines."""
+    def run_many(self, name: str, ctx: dict[str, Any], params: dict[str, Any] | None = None) -> int:
+        """Run a template of statements separated by ';' lines; the rows they changed."""
+        changed = 0
         for part in render(name, self.sql, **ctx).split("\n;\n"):
             if part.strip():
-                self.conn.execute(text(part))
+                result = self.conn.execute(text(part), params or {})
+                changed += max(result.rowcount or 0, 0)
+        return changed
 
     # -- the merge -------------------------------------------------------------------
     def discover(self) -> MergeColumns:
@@ -155,11 +158,44 @@ class _Merge:
         ctx = self.context(cols, key_type=cols.key_type_sql)
 
         self.run_many("merge_temp_create", ctx)
+        changed_keys = self.load_keys(cols, ctx)
+        if changed_keys:  # nothing changed: no unpivot, no upsert
+            self.unpivot_sizes(cols, ctx)
+        result.rejected = self.find_rejects(ctx)
+        self.record_bad_keys(result.rejected, ctx)
+        if changed_keys:
+            result.inserted = self.scalar("merge_count_new", ctx)
+            upserted = self.upsert_orders(cols, ctx)
+            result.updated = max(upserted - result.inserted, 0)
+        snapshot = self.settings.merge.mode == "snapshot"
+        if snapshot:
+            result.deleted = self.mark_deletes(ctx)
+        if changed_keys:
+            result.lines_upserted = self.conn.execute(
+                statement("merge_upsert_lines", self.sql, **ctx), {"now": self.now}
+            ).rowcount
+        if changed_keys or snapshot:
+            result.lines_deleted = self.run_many(
+                "merge_mark_line_deletes",
+                {**ctx, "snapshot": snapshot, "changed": bool(changed_keys)},
+                {"now": self.now},
+            )
+        self.run_many("merge_temp_drop", ctx)
+        result.staging_rows = self.count_staging()
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def load_keys(self, cols: MergeColumns, ctx: dict[str, Any]) -> int:
+        """Hash every staging row into the key table; return how many keys changed."""
         hashed = list(cols.hash_columns) + list(cols.size_columns)
         self.conn.execute(
             statement("merge_keys_insert", self.sql, hash_exprs=self.cols(hashed, "s"), **ctx)
         )
         self.conn.execute(statement("merge_keys_changed", self.sql, **ctx))
+        return self.scalar("merge_count_changed", ctx)
+
+    def unpivot_sizes(self, cols: MergeColumns, ctx: dict[str, Any]) -> None:
+        """The sizes of changed keys, one row per non-empty quantity, parsed."""
         self.conn.execute(
             statement("merge_size_cols_insert", self.sql, **ctx),
             [{"pos": i, "size_code": code} for i, code in enumerate(cols.size_columns)],
@@ -178,9 +214,10 @@ class _Merge:
             )
         )
         self.conn.execute(statement("merge_temp_index", self.sql, **ctx))
-        result.rejected = self.find_rejects(ctx)
-        bad = {}
-        for r in result.rejected:
+
+    def record_bad_keys(self, rejected: list[RejectedRow], ctx: dict[str, Any]) -> None:
+        bad: dict[str, str] = {}
+        for r in rejected:
             if r.key is not None:
                 bad.setdefault(r.key, r.reason)
         if bad:
@@ -189,6 +226,8 @@ class _Merge:
                 [{"k": k, "reason": reason[:200]} for k, reason in bad.items()],
             )
 
+    def upsert_orders(self, cols: MergeColumns, ctx: dict[str, Any]) -> int:
+        """Insert new orders, update changed ones; the number of rows written."""
         names = self.settings.names
         item_fallback = (
             ":item_fallback"
@@ -210,27 +249,11 @@ class _Merge:
         }
         if names.item.fallback_value is not None:
             params["item_fallback"] = names.item.fallback_value
-
-        result.inserted = self.scalar("merge_count_new", ctx)
-        changed = self.conn.execute(
-            statement("merge_upsert_orders", self.sql, **upsert_ctx), params
-        ).rowcount
-        result.updated = max(changed - result.inserted, 0)
-
-        snapshot = self.settings.merge.mode == "snapshot"
-        if snapshot:
-            result.deleted = self.mark_deletes(ctx)
-        result.lines_upserted = self.conn.execute(
-            statement("merge_upsert_lines", self.sql, **ctx), {"now": self.now}
-        ).rowcount
-        result.lines_deleted = self.conn.execute(
-            statement("merge_mark_line_deletes", self.sql, snapshot=snapshot, **ctx),
-            {"now": self.now},
-        ).rowcount
-        self.run_many("merge_temp_drop", ctx)
-        result.staging_rows = self.count_staging()
-        result.seconds = time.perf_counter() - started
-        return result
+        return int(
+            self.conn.execute(
+                statement("merge_upsert_orders", self.sql, **upsert_ctx), params
+            ).rowcount
+        )
 
     def scalar(self, name: str, ctx: dict[str, Any], params: dict[str, Any] | None = None) -> int:
         return int(self.conn.execute(statement(name, self.sql, **ctx), params or {}).scalar() or 0)

@@ -27,6 +27,7 @@ from sync_order_list.report.reports import (
     ErrorRow,
     RunReport,
 )
+from sync_order_list.sync.tally import CUSTOMER_FIELDS
 
 ITEM_SEGMENTS = (
     ("created", "created", "#2f9e5b"),
@@ -357,17 +358,7 @@ def _customer_table(report: RunReport) -> str:
         ("Errors", "n"),
         ("Seconds", "n"),
     ]
-    keys = (
-        "orders",
-        "created",
-        "updated",
-        "archived",
-        "unchanged",
-        "subitems_created",
-        "subitems_updated",
-        "subitems_deleted",
-        "errors",
-    )
+    keys = CUSTOMER_FIELDS
     head = "".join(f'<th class="{c}">{esc(h)}</th>' for h, c in heads)
     rows = []
     for c in report.customers:

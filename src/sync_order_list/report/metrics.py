@@ -36,19 +36,12 @@ from sync_order_list.config import AppConfig
 from sync_order_list.errors import SyncOrderListError
 from sync_order_list.logs import redact
 from sync_order_list.report.reports import build_report, register_config_secrets
+from sync_order_list.sync.tally import ROW_ACTIONS
 
 PREFIX = "sync_order_list"
 OUTCOMES = ("success", "partial", "failed", "nothing")
 SUCCESS_OUTCOMES = ("success", "nothing")
-ROW_ACTIONS = (
-    "created",
-    "updated",
-    "archived",
-    "unchanged",
-    "subitems_created",
-    "subitems_updated",
-    "subitems_deleted",
-)
+
 API_GAUGES = (
     ("requests", "API requests (HTTP attempts) of the last run"),
     ("retries", "API attempts beyond the first, any reason, in the last run"),

@@ -46,21 +46,12 @@ from sync_order_list.config import AppConfig
 from sync_order_list.errors import SyncOrderListError
 from sync_order_list.logs import redact, register_secret
 from sync_order_list.report.runs import RunRecord
+from sync_order_list.sync.tally import CUSTOMER_FIELDS
 
 REPORT_SCHEMA = "sync-order-list/run-report/1"
 SUCCESS, ATTENTION, FAILED = "success", "needs attention", "failed"
 STATUSES = (SUCCESS, ATTENTION, FAILED)
-COUNTERS = (
-    "orders",
-    "created",
-    "updated",
-    "archived",
-    "unchanged",
-    "subitems_created",
-    "subitems_updated",
-    "subitems_deleted",
-    "errors",
-)
+COUNTERS = CUSTOMER_FIELDS
 log = logging.getLogger("sync_order_list.report")
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 

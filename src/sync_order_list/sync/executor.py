@@ -140,7 +140,7 @@ class Executor:
         self.item_ids.update({o.record_uuid: o.item_id for o in claimed.orders if o.item_id})
         needed = list(dict.fromkeys(op.group_title for op in plan.item_ops if op.group_title))
         await self.ensure_groups(needed, create=set(plan.groups))
-        item_ops = self._without_failed_groups(plan.item_ops)
+        item_ops = await self._without_failed_groups(plan.item_ops)
         await self._phase("items", item_ops, self.settings.batch.items_per_request)
         if self.aborted:
             return
@@ -236,7 +236,7 @@ class Executor:
             self.store.record_group, board_id, title, group_id, self.run_id, utcnow()
         )
 
-    def _without_failed_groups(self, ops: list[Operation]) -> list[Operation]:
+    async def _without_failed_groups(self, ops: list[Operation]) -> list[Operation]:
         """Ops whose group could not be made fail their row now (nothing is sent)."""
         failed_rows: dict[RowRef, str] = {}
         for op in ops:
@@ -250,7 +250,7 @@ class Executor:
             for ref, message in failed_rows.items():
                 batch.order_failures.append(Failure(ref.id, f"{ref.label()}: {message}"))
                 self.tally.failed(ref, message)
-            self.store.write_back(batch)
+            await asyncio.to_thread(self.store.write_back, batch)
         return [op for op in ops if op.row not in failed_rows]
 
     # -- phases ------------------------------------------------------------------------
@@ -442,6 +442,13 @@ class Executor:
         if context is not None:
             batch.api_log.extend(self._log_rows(context))
         await asyncio.to_thread(self.store.write_back, batch)
+        failed = len(batch.order_failures) + len(batch.line_failures)
+        log.info(
+            "%d rows written back, %d failed",
+            len(results) - failed,
+            failed,
+            extra={"fields": {"event": "batch_done", "rows": len(results), "failed": failed}},
+        )
 
     def _record_success(self, batch: WriteBack, ref: RowRef, result: _RowResult) -> None:
         op = result.ops[0]

@@ -154,45 +154,149 @@ async def run_sync(
 
     Every run that writes leaves a ``SYNC_RUNS`` row, a failed one too.
     """
-    settings = effective_settings(cfg.settings, options.mode)
-    report = SyncReport(
-        run_id=run_id or str(uuid.uuid4()),
-        environment=cfg.env_name,
-        started_at=utcnow(),
-        dry_run=options.dry_run,
-        merge=merge,
+    run = _SyncRun(
+        engine=engine,
+        cfg=cfg,
+        options=options,
+        settings=effective_settings(cfg.settings, options.mode),
+        report=SyncReport(
+            run_id=run_id or str(uuid.uuid4()),
+            environment=cfg.env_name,
+            started_at=utcnow(),
+            dry_run=options.dry_run,
+            merge=merge,
+        ),
+        transport=transport,
+        progress=progress,
+        on_plan=on_plan,
+        lookup_delay=lookup_delay,
     )
-    if merge is not None:
-        report.phases["merge"] = merge.seconds
-    token = cfg.require_token()
-    register_secret(token)
-    if not options.dry_run:
-        await asyncio.to_thread(
-            start_run, engine, cfg, report.run_id, report.started_at, "sync", False
-        )
-    try:
-        return await _run(
-            engine,
-            cfg,
-            options,
-            settings,
-            report,
-            token,
-            transport=transport,
-            progress=progress,
-            on_plan=on_plan,
-            lookup_delay=lookup_delay,
-        )
-    except SyncOrderListError as exc:
-        report.outcome, report.message = "failed", str(exc)
-        raise
-    except Exception as exc:  # a bug or an unexpected driver error: record, then raise
-        report.outcome, report.message = "failed", f"{exc.__class__.__name__}: {exc}"
-        raise
-    finally:
-        report.finished_at = report.finished_at or utcnow()
+    return await run.run()
+
+
+@dataclass
+class _SyncRun:
+    """One run's parts, so each step reads what it needs instead of passing it on."""
+
+    engine: Engine
+    cfg: AppConfig
+    options: SyncOptions
+    settings: Settings
+    report: SyncReport
+    transport: Transport | None
+    progress: ProgressSink | None
+    on_plan: Callable[[Plan], None] | None
+    lookup_delay: float
+
+    async def run(self) -> SyncReport:
+        report, options = self.report, self.options
+        if report.merge is not None:
+            report.phases["merge"] = report.merge.seconds
+        token = self.cfg.require_token()
+        register_secret(token)
         if not options.dry_run:
-            await asyncio.to_thread(_finish, engine, cfg, report)
+            await asyncio.to_thread(
+                start_run, self.engine, self.cfg, report.run_id, report.started_at, "sync", False
+            )
+        try:
+            return await self._with_store(token)
+        except SyncOrderListError as exc:
+            report.outcome, report.message = "failed", str(exc)
+            raise
+        except Exception as exc:  # a bug or an unexpected driver error: record, then raise
+            report.outcome, report.message = "failed", f"{exc.__class__.__name__}: {exc}"
+            raise
+        finally:
+            report.finished_at = report.finished_at or utcnow()
+            if not options.dry_run:
+                await asyncio.to_thread(_finish, self.engine, self.cfg, report)
+
+    async def _with_store(self, token: str) -> SyncReport:
+        with _Phases(self.report)("prepare"):
+            store = await asyncio.to_thread(SyncStore, self.engine, self.cfg)
+        log_context, log_token = run_log_context()
+        try:
+            return await self._with_client(store, token)
+        finally:
+            reset_log_context(log_token)
+            if not self.options.dry_run:
+                rows = api_log_rows(self.report.run_id, log_context)
+                await asyncio.to_thread(store.write_api_log, rows)
+
+    async def _with_client(self, store: SyncStore, token: str) -> SyncReport:
+        report, options, settings, cfg = self.report, self.options, self.settings, self.cfg
+        phase = _Phases(report)
+        flt = ClaimFilter(customer=options.customer, limit=options.limit)
+        async with MondayClient(
+            cfg.api_url,
+            token,
+            settings.monday.api_version,
+            batch=settings.batch,
+            rate=settings.rate,
+            transport=self.transport,
+            on_request=_timeline_recorder(report),
+        ) as client:
+            try:
+                with phase("schema"):
+                    schema = await fetch_board_schema(
+                        client, cfg.env.items_board_id, cfg.env.subitems_board_id
+                    )
+                with phase("claim"):
+                    now = utcnow()
+                    if options.dry_run:
+                        rows = await asyncio.to_thread(store.peek, now, flt)
+                    else:
+                        rows = await asyncio.to_thread(store.claim, report.run_id, now, flt)
+                report.claimed_orders, report.claimed_lines = len(rows.orders), len(rows.lines)
+                try:
+                    await self._sync(client, store, schema, rows)
+                finally:
+                    if not options.dry_run:
+                        with phase("release"):
+                            await asyncio.to_thread(store.release, report.run_id)
+            finally:
+                report.finished_at = utcnow()
+                report.api = _api_stats(client)
+        return report
+
+    async def _sync(
+        self, client: MondayClient, store: SyncStore, schema: BoardSchema, rows: ClaimedRows
+    ) -> None:
+        report, settings = self.report, self.settings
+        phase = _Phases(report)
+        if not self.options.dry_run and rows:
+            with phase("reconcile"):
+                rows = await _reconcile_in_flight(client, store, settings, schema, rows, report)
+        with phase("plan"):
+            the_plan = plan(rows.orders, rows.lines, PlanContext(settings, schema))
+        report.plan, report.plan_counts = the_plan, the_plan.counts()
+        if self.on_plan is not None:
+            self.on_plan(the_plan)
+        for order in rows.orders:
+            report.tally.order_seen(order.ref)
+        if self.options.dry_run:
+            report.outcome = "nothing" if the_plan.is_empty else "dry-run"
+            return
+        with phase("write"):
+            await asyncio.to_thread(_settle_and_fail, store, the_plan, report.tally)
+        executor = Executor(
+            client=client,
+            store=store,
+            settings=settings,
+            schema=schema,
+            run_id=report.run_id,
+            tally=report.tally,
+            progress=self.progress,
+            lookup_delay=self.lookup_delay,
+        )
+        with phase("execute"):
+            await executor.execute(the_plan, rows)
+        if executor.aborted is not None:
+            report.outcome, report.message = "failed", str(executor.aborted)
+        elif report.tally.errors:
+            report.outcome = "partial"
+        else:
+            report.outcome = "success" if rows else "nothing"
 
 
 def _finish(engine: Engine, cfg: AppConfig, report: SyncReport) -> None:
@@ -215,124 +319,6 @@ def _finish(engine: Engine, cfg: AppConfig, report: SyncReport) -> None:
         )
     except Exception:  # the database is what failed: the run's own error says more
         log.exception("could not record run %s in the run history", report.run_id)
-
-
-async def _run(
-    engine: Engine,
-    cfg: AppConfig,
-    options: SyncOptions,
-    settings: Settings,
-    report: SyncReport,
-    token: str,
-    *,
-    transport: Transport | None,
-    progress: ProgressSink | None,
-    on_plan: Callable[[Plan], None] | None,
-    lookup_delay: float,
-) -> SyncReport:
-    phase = _Phases(report)
-    with phase("prepare"):
-        store = await asyncio.to_thread(SyncStore, engine, cfg)
-    log_context, log_token = run_log_context()
-    try:
-        return await _run_with_client(
-            cfg,
-            options,
-            settings,
-            report,
-            store,
-            token,
-            transport=transport,
-            progress=progress,
-            on_plan=on_plan,
-            lookup_delay=lookup_delay,
-        )
-    finally:
-        reset_log_context(log_token)
-        if not options.dry_run:
-            await asyncio.to_thread(store.write_api_log, api_log_rows(report.run_id, log_context))
-
-
-async def _run_with_client(
-    cfg: AppConfig,
-    options: SyncOptions,
-    settings: Settings,
-    report: SyncReport,
-    store: SyncStore,
-    token: str,
-    *,
-    transport: Transport | None,
-    progress: ProgressSink | None,
-    on_plan: Callable[[Plan], None] | None,
-    lookup_delay: float,
-) -> SyncReport:
-    phase = _Phases(report)
-    flt = ClaimFilter(customer=options.customer, limit=options.limit)
-    async with MondayClient(
-        cfg.api_url,
-        token,
-        settings.monday.api_version,
-        batch=settings.batch,
-        rate=settings.rate,
-        transport=transport,
-        on_request=_timeline_recorder(report),
-    ) as client:
-        try:
-            with phase("schema"):
-                schema = await fetch_board_schema(
-                    client, cfg.env.items_board_id, cfg.env.subitems_board_id
-                )
-            with phase("claim"):
-                now = utcnow()
-                rows = await asyncio.to_thread(
-                    store.peek if options.dry_run else store.claim,
-                    *((now, flt) if options.dry_run else (report.run_id, now, flt)),
-                )
-            report.claimed_orders, report.claimed_lines = len(rows.orders), len(rows.lines)
-            try:
-                if not options.dry_run and rows:
-                    with phase("reconcile"):
-                        rows = await _reconcile_in_flight(
-                            client, store, settings, schema, rows, report
-                        )
-                with phase("plan"):
-                    the_plan = plan(rows.orders, rows.lines, PlanContext(settings, schema))
-                report.plan, report.plan_counts = the_plan, the_plan.counts()
-                if on_plan is not None:
-                    on_plan(the_plan)
-                for order in rows.orders:
-                    report.tally.order_seen(order.ref)
-                if options.dry_run:
-                    report.outcome = "nothing" if the_plan.is_empty else "dry-run"
-                    return report
-                with phase("write"):
-                    await asyncio.to_thread(_settle_and_fail, store, the_plan, report.tally)
-                executor = Executor(
-                    client=client,
-                    store=store,
-                    settings=settings,
-                    schema=schema,
-                    run_id=report.run_id,
-                    tally=report.tally,
-                    progress=progress,
-                    lookup_delay=lookup_delay,
-                )
-                with phase("execute"):
-                    await executor.execute(the_plan, rows)
-                if executor.aborted is not None:
-                    report.outcome, report.message = "failed", str(executor.aborted)
-                elif report.tally.errors:
-                    report.outcome = "partial"
-                else:
-                    report.outcome = "success" if rows else "nothing"
-            finally:
-                if not options.dry_run:
-                    with phase("release"):
-                        await asyncio.to_thread(store.release, report.run_id)
-        finally:
-            report.finished_at = utcnow()
-            report.api = _api_stats(client)
-    return report
 
 
 def _timeline_recorder(report: SyncReport) -> Callable[[RequestRecord], None]:

@@ -480,35 +480,11 @@ class SyncStore:
             if batch.orders_removed:
                 ids = [d.record_uuid for d in batch.orders_removed]
                 conn.execute(
-                    update(o)
-                    .where(o.c.record_uuid.in_(ids))
-                    .values(
-                        monday_item_id=None,
-                        group_id=None,
-                        synced_values=None,
-                        synced_hash=o.c.row_hash,
-                        sync_state=case((o.c.action_type == "DELETE", "SYNCED"), else_="PENDING"),
-                        action_type=case((o.c.action_type == "DELETE", "DELETE"), else_="INSERT"),
-                        sync_completed_at=batch.now,
-                        sync_error=None,
-                        retry_count=0,
-                        claim_expires_at=None,
-                    )
+                    update(o).where(o.c.record_uuid.in_(ids)).values(**_gone(o, batch.now))
                 )
                 # the item's subitems went with it
                 conn.execute(
-                    update(ln)
-                    .where(ln.c.record_uuid.in_(ids))
-                    .values(
-                        monday_subitem_id=None,
-                        synced_qty=None,
-                        sync_state=case((ln.c.action_type == "DELETE", "SYNCED"), else_="PENDING"),
-                        action_type=case((ln.c.action_type == "DELETE", "DELETE"), else_="INSERT"),
-                        sync_completed_at=batch.now,
-                        sync_error=None,
-                        retry_count=0,
-                        claim_expires_at=None,
-                    )
+                    update(ln).where(ln.c.record_uuid.in_(ids)).values(**_gone(ln, batch.now))
                 )
             if batch.lines_done:
                 sent_qty = bindparam("b_qty")
@@ -535,20 +511,8 @@ class SyncStore:
                     ],
                 )
             if batch.lines_removed:
-                conn.execute(
-                    update(ln)
-                    .where(ln.c.line_id.in_([int(i) for i in batch.lines_removed]))
-                    .values(
-                        monday_subitem_id=None,
-                        synced_qty=None,
-                        sync_state=case((ln.c.action_type == "DELETE", "SYNCED"), else_="PENDING"),
-                        action_type=case((ln.c.action_type == "DELETE", "DELETE"), else_="INSERT"),
-                        sync_completed_at=batch.now,
-                        sync_error=None,
-                        retry_count=0,
-                        claim_expires_at=None,
-                    )
-                )
+                ids = [int(i) for i in batch.lines_removed]
+                conn.execute(update(ln).where(ln.c.line_id.in_(ids)).values(**_gone(ln, batch.now)))
             for table, failures, id_col, id_field in (
                 (o, batch.order_failures, o.c.record_uuid, "monday_item_id"),
                 (ln, batch.line_failures, ln.c.line_id, "monday_subitem_id"),
@@ -572,19 +536,11 @@ class SyncStore:
                     conn.execute(update(table).where(id_col == row_id).values(**values))
                     if failure.vanished and table is o:
                         # its subitems went with it: they are created again too
+                        gone = _gone(ln, None)
                         conn.execute(
                             update(ln)
                             .where(ln.c.record_uuid == row_id, ln.c.monday_subitem_id.is_not(None))
-                            .values(
-                                monday_subitem_id=None,
-                                synced_qty=None,
-                                action_type=case(
-                                    (ln.c.action_type == "DELETE", "DELETE"), else_="INSERT"
-                                ),
-                                sync_state=case(
-                                    (ln.c.action_type == "DELETE", "SYNCED"), else_="PENDING"
-                                ),
-                            )
+                            .values(**gone)
                         )
             if batch.api_log:
                 conn.execute(insert(self.t.api_log), batch.api_log)
@@ -629,6 +585,29 @@ class SyncStore:
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(insert(self.t.api_log), list(rows))
+
+
+def _gone(table: Table, now: datetime | None) -> dict[str, Any]:
+    """Values for rows whose item or subitem no longer exists on the board.
+
+    A row that was to be deleted is done (SYNCED); any other row is created again
+    (INSERT, PENDING). ``now`` None leaves completion, errors and claims as they are.
+    """
+    deleting = table.c.action_type == "DELETE"
+    is_orders = "monday_item_id" in table.c
+    values: dict[str, Any] = {
+        "sync_state": case((deleting, "SYNCED"), else_="PENDING"),
+        "action_type": case((deleting, "DELETE"), else_="INSERT"),
+    }
+    if is_orders:
+        values.update(
+            monday_item_id=None, group_id=None, synced_values=None, synced_hash=table.c.row_hash
+        )
+    else:
+        values.update(monday_subitem_id=None, synced_qty=None)
+    if now is not None:
+        values.update(sync_completed_at=now, sync_error=None, retry_count=0, claim_expires_at=None)
+    return values
 
 
 def _text(value: Any) -> str | None:

@@ -9,7 +9,8 @@ from typing import Any
 from sync_order_list.sync.operations import OpKind
 from sync_order_list.sync.rows import RowRef
 
-COUNTERS = (
+# what a run did to rows, per customer (the report, the metrics and the table use these)
+ROW_ACTIONS = (
     "created",
     "updated",
     "archived",
@@ -17,8 +18,9 @@ COUNTERS = (
     "subitems_created",
     "subitems_updated",
     "subitems_deleted",
-    "errors",
 )
+COUNTERS = (*ROW_ACTIONS, "errors")
+CUSTOMER_FIELDS = ("orders", *COUNTERS)
 
 _BY_KIND = {
     OpKind.CREATE_ITEM: "created",
