@@ -42,12 +42,22 @@ class ManualClock(Clock):
         return self._start + timedelta(seconds=self._offset)
 
 
+def stamps(moment: datetime) -> tuple[str, str]:
+    """Both timestamp formats of one instant: ``iso_z`` and ``iso_millis_z``."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    base = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
+    return base + "Z", f"{base}.{moment.microsecond // 1000:03d}Z"
+
+
 def iso_z(moment: datetime) -> str:
     """monday's timestamp format: ``2024-04-09T13:45:30Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stamps(moment)[0]
 
 
 def iso_millis_z(moment: datetime) -> str:
     """The ``changed_at`` format inside column values: ``2024-04-09T13:45:30.123Z``."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return stamps(moment)[1]

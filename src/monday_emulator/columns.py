@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from . import strict_json
 from .errors import MondayError, column_value_error, invalid_argument
 from .model import Column, Item
 
@@ -87,35 +88,90 @@ class WriteContext:
 
 
 def default_settings(column_type: str, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
-    """settings_str content of a new column, honouring create_column ``defaults``."""
+    """settings_str content of a new column, honouring create_column ``defaults``.
+    Defaults of the wrong shape are an ``InvalidArgumentException``."""
     defaults = defaults or {}
     if "settings" in defaults and isinstance(defaults["settings"], dict):
         defaults = defaults["settings"]
     if column_type == "status":
         labels = defaults.get("labels")
-        if isinstance(labels, dict):
-            labels = {str(k): str(v) for k, v in labels.items()}
-        elif isinstance(labels, list):
-            labels = {
-                str(lab.get("index", i)): str(lab.get("label", ""))
-                for i, lab in enumerate(labels)
-                if isinstance(lab, dict)
-            }
-        else:
-            labels = dict(DEFAULT_STATUS_LABELS)
-        return status_settings(labels)
+        if labels is None:
+            return status_settings(dict(DEFAULT_STATUS_LABELS))
+        return status_settings(_status_default_labels(labels))
     if column_type == "dropdown":
-        raw = defaults.get("labels") or []
-        labels = []
-        for i, lab in enumerate(raw, start=1):
-            if isinstance(lab, dict):
-                labels.append(
-                    {"id": int(lab.get("id", i)), "name": str(lab.get("name") or lab.get("label"))}
-                )
-            else:
-                labels.append({"id": i, "name": str(lab)})
-        return {"hide_footer": False, "labels": labels, "deactivated_labels": []}
+        return {
+            "hide_footer": False,
+            "labels": _dropdown_default_labels(defaults.get("labels") or []),
+            "deactivated_labels": [],
+        }
     return {}
+
+
+def _bad_defaults(column_type: str, labels: Any) -> MondayError:
+    return invalid_argument(
+        f"defaults.labels of a {column_type} column must be "
+        + (
+            'an object of index to label ({"1": "Done"}) or a list of {"index", "label"}'
+            if column_type == "status"
+            else 'a list of label names or of {"id", "name"}'
+        ),
+        defaults={"labels": strict_json.echo(labels)},
+    )
+
+
+def _label_index(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _label_text(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return _num_str(value)
+    return None
+
+
+def _status_default_labels(labels: Any) -> dict[str, str]:
+    pairs: list[tuple[Any, Any]]
+    if isinstance(labels, dict):
+        pairs = list(labels.items())
+    elif isinstance(labels, list):
+        if not all(isinstance(lab, dict) for lab in labels):
+            raise _bad_defaults("status", labels)
+        pairs = [(lab.get("index", i), lab.get("label", "")) for i, lab in enumerate(labels)]
+    else:
+        raise _bad_defaults("status", labels)
+    out: dict[str, str] = {}
+    for raw_index, raw_label in pairs:
+        index, label = _label_index(raw_index), _label_text(raw_label)
+        if index is None or label is None:
+            raise _bad_defaults("status", labels)
+        out[str(index)] = label
+    return out
+
+
+def _dropdown_default_labels(labels: Any) -> list[dict[str, Any]]:
+    if not isinstance(labels, list):
+        raise _bad_defaults("dropdown", labels)
+    out: list[dict[str, Any]] = []
+    for i, lab in enumerate(labels, start=1):
+        if isinstance(lab, dict):
+            index = _label_index(lab.get("id", i))
+            name = _label_text(lab.get("name") if "name" in lab else lab.get("label"))
+        else:
+            index, name = i, _label_text(lab)
+        if index is None or name is None:
+            raise _bad_defaults("dropdown", labels)
+        out.append({"id": index, "name": name})
+    return out
 
 
 def status_settings(labels: dict[str, str]) -> dict[str, Any]:
@@ -503,15 +559,23 @@ _PARSERS: dict[str, Callable[[Column, Any, WriteContext], Parsed]] = {
 
 def decode_json_argument(raw: Any, argument: str) -> Any:
     """A ``JSON`` argument arrives as a JSON-encoded string (or, from variables, as
-    an already-decoded object)."""
+    an already-decoded object). Text that is not strict JSON is monday's
+    ``JsonParseException`` ("Syntax error in JSON input", ``error_data.json``)."""
     if isinstance(raw, str):
         try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise invalid_argument(
-                f"{argument} is not valid JSON: {exc.msg} at position {exc.pos}",
-                argument=argument,
+            return strict_json.loads(raw)
+        except strict_json.JsonRejected as exc:
+            raise MondayError(
+                "JsonParseException",
+                "Syntax error in JSON input",
+                400,
+                {"json": raw if len(raw) <= 1000 else raw[:1000] + "...", "detail": str(exc)},
             ) from None
+    if strict_json.too_deep(raw):
+        raise invalid_argument(
+            f"{argument} is nested more than {strict_json.MAX_DEPTH} levels deep",
+            argument=argument,
+        )
     return raw
 
 

@@ -15,6 +15,6 @@ if TYPE_CHECKING:
 class RequestContext:
     state: EmulatorState
     api_version: str
-    charge: Charge
     request_id: str
+    charge: Charge | None = None  # set once the document is priced and charged
     mutations_ok: list[str] = field(default_factory=list)

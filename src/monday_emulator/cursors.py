@@ -28,6 +28,7 @@ class CursorRegistry:
         self.clock = clock
         self.ttl_seconds = ttl_seconds
         self._cursors: OrderedDict[str, CursorState] = OrderedDict()
+        self._expired: OrderedDict[str, None] = OrderedDict()  # recently expired tokens
         self._counter = itertools.count(1)
 
     def issue(self, board_id: str, remaining: list[str]) -> str | None:
@@ -46,18 +47,34 @@ class CursorRegistry:
         return token
 
     def take(self, token: str) -> CursorState:
+        """The cursor's state. A cursor issued here that outlived its 60 minutes is
+        ``CursorExpiredError`` (the name clients such as the official Python SDK look
+        for to restart); any other unknown token is ``InvalidArgumentException``."""
+        self._expire()
         state = self._cursors.get(token)  # re-usable until it expires
-        if state is None or state.expires_at <= self.clock.monotonic():
-            raise errors.invalid_argument(
-                "The cursor is invalid or has expired (cursors are valid for 60 minutes)",
-                cursor=token,
+        if state is not None:
+            return state
+        if token in self._expired:
+            raise errors.MondayError(
+                "CursorExpiredError",
+                "CursorExpiredError: The cursor provided for pagination has expired. "
+                "Please refresh your query and obtain a new cursor to continue fetching items",
+                200,
+                {"cursor": token},
             )
-        return state
+        raise errors.invalid_argument(
+            "The cursor is invalid or has expired (cursors are valid for 60 minutes)",
+            cursor=token,
+        )
 
     def clear(self) -> None:
         self._cursors.clear()
+        self._expired.clear()
 
     def _expire(self) -> None:
         now = self.clock.monotonic()
         for token in [t for t, s in self._cursors.items() if s.expires_at <= now]:
             del self._cursors[token]
+            self._expired[token] = None
+        while len(self._expired) > MAX_CURSORS:
+            self._expired.popitem(last=False)

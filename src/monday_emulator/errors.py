@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .strict_json import echo
+
 
 class MondayError(Exception):
     """An application-level error as monday returns it."""
@@ -114,7 +116,7 @@ def column_value_error(
     data: dict[str, Any] = {
         "column_id": column_id,
         "column_type": column_type,
-        "column_value": column_value,
+        "column_value": echo(column_value),
     }
     if validation_code:
         data["column_validation_error_code"] = validation_code

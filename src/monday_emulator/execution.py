@@ -1,33 +1,57 @@
 """Run one GraphQL request: parse, validate, price, charge, execute, and shape the
-result as monday does (application errors in ``errors`` with HTTP 200)."""
+result as monday does (application errors in ``errors`` with HTTP 200).
+
+Parsing and validating a document depend on its text only (the schema never changes),
+so both are done once per distinct text and kept in a small LRU cache: clients send
+the same document text again and again with new variables. Everything that depends on
+the variables or the settings (depth limit, operation choice, variable coercion,
+price, charge, execution) runs on every request.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
+    ListValueNode,
+    Node,
+    ObjectValueNode,
     OperationDefinitionNode,
+    SelectionSetNode,
     execute,
     parse,
     validate,
 )
 from graphql.execution.values import get_variable_values
-from graphql.utilities import get_operation_ast
 
+from . import gql_errors
 from .context import RequestContext
 from .errors import MondayError
 from .limits import Charge, Rejection
+
+try:  # graphql-core 3.3: build once, coerce the variables once, then execute
+    from graphql import Executor
+except ImportError:  # pragma: no cover - graphql-core 3.2
+    Executor = None  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
     from .state import EmulatorState
 
 log = logging.getLogger(__name__)
+
+CACHE_SIZE = 256  # distinct document texts kept parsed and validated
+CACHE_MAX_CHARS = 256 * 1024  # longer texts are prepared every time, never kept
+HARD_MAX_DEPTH = 200  # beyond this, validation itself could exhaust the stack
 
 
 @dataclass
@@ -48,10 +72,8 @@ def _error(message: str, code: str, **extra: Any) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code, **extra}}
 
 
-def _graphql_error(error: GraphQLError, code: str) -> dict[str, Any]:
-    out = error.formatted
-    out["extensions"] = {"code": code, **(error.extensions or {})}
-    return out
+def _bad_request(message: str) -> Outcome:
+    return Outcome(400, {"errors": [_error(message, "BadRequest")]}, error_codes=["BadRequest"])
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
@@ -66,7 +88,7 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         out["message"] = original.message
         out["extensions"] = original.extensions()
     elif original is not None:
-        log.exception("resolver failed", exc_info=original)
+        log.error("resolver failed", exc_info=original)
         out["message"] = "Internal server error"
         out["extensions"] = {"code": "INTERNAL_SERVER_ERROR", "status_code": 500, "error_data": {}}
     else:
@@ -74,66 +96,234 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return out
 
 
+# ---------------------------------------------------------------- prepared documents
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document text, parsed and validated (or the errors that stopped it)."""
+
+    document: DocumentNode | None
+    errors: tuple[dict[str, Any], ...] = ()
+    depth: int = 0
+    operations: tuple[OperationDefinitionNode, ...] = ()
+    fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)
+    root_fields: dict[int, list[str]] = field(default_factory=dict)
+
+    def operation(self, name: str | None) -> OperationDefinitionNode | None:
+        if name is None:
+            return self.operations[0] if len(self.operations) == 1 else None
+        return next((o for o in self.operations if o.name and o.name.value == name), None)
+
+
+class DocumentCache:
+    """Prepared documents by (text, token limit), least recently used out first."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, int | None], Prepared] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, schema: Any, text: str, max_tokens: int | None) -> Prepared:
+        key = (text, max_tokens)
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry
+        self.misses += 1
+        entry = prepare(schema, text, max_tokens)
+        if len(text) <= CACHE_MAX_CHARS:
+            self._entries[key] = entry
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return entry
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def prepare(schema: Any, text: str, max_tokens: int | None) -> Prepared:
+    try:
+        document = parse(text, max_tokens=max_tokens)
+    except GraphQLError as exc:
+        return Prepared(None, (gql_errors.parse_error(exc, text),))
+    depth = document_depth(document)
+    if depth > HARD_MAX_DEPTH:
+        return Prepared(document, (), depth)
+    try:
+        errors = validate(schema, document)
+    except RecursionError:
+        return Prepared(document, (), max(depth, HARD_MAX_DEPTH + 1))
+    if errors:
+        return Prepared(
+            document, tuple(gql_errors.validation_errors(schema, document, errors)), depth
+        )
+    operations = tuple(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    roots = {
+        id(op): [s.name.value for s in op.selection_set.selections if isinstance(s, FieldNode)]
+        for op in operations
+    }
+    return Prepared(document, (), depth, operations, fragments, roots)
+
+
+def document_depth(document: DocumentNode) -> int:
+    """The deepest nesting a document can reach once its fragments are spread:
+    selection sets and list/object literals each count one level. Iterative, so a
+    hostile document can't exhaust the stack here."""
+    own: dict[str, tuple[int, list[tuple[int, str]]]] = {}
+    results: list[tuple[int, list[tuple[int, str]]]] = []
+    for definition in document.definitions:
+        measured = _measure(definition)
+        if isinstance(definition, FragmentDefinitionNode):
+            own[definition.name.value] = measured
+        results.append(measured)
+    resolved: dict[str, int] = {}
+
+    def fragment_depth(name: str) -> int:
+        # iterative post-order over the spread graph; a cycle counts as depth 0 here
+        # (validation rejects it)
+        stack: list[tuple[str, bool]] = [(name, False)]
+        on_path: set[str] = set()
+        while stack:
+            current, done = stack.pop()
+            if done:
+                on_path.discard(current)
+                base, spreads = own[current]
+                resolved[current] = max(
+                    [base] + [level + resolved.get(s, 0) for level, s in spreads if s in own]
+                )
+                continue
+            if current in resolved or current not in own or current in on_path:
+                continue
+            on_path.add(current)
+            stack.append((current, True))
+            for _, spread in own[current][1]:
+                if spread not in resolved and spread in own and spread not in on_path:
+                    stack.append((spread, False))
+        return resolved.get(name, 0)
+
+    deepest = 0
+    for base, spreads in results:
+        deepest = max(deepest, base)
+        for level, spread in spreads:
+            if spread in own:
+                deepest = max(deepest, level + fragment_depth(spread))
+    return deepest
+
+
+def _measure(root: Node) -> tuple[int, list[tuple[int, str]]]:
+    """(deepest level inside ``root``, [(level, fragment name) of each spread])."""
+    deepest = 0
+    spreads: list[tuple[int, str]] = []
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, SelectionSetNode | ListValueNode | ObjectValueNode):
+            level += 1
+            deepest = max(deepest, level)
+        if isinstance(node, FragmentSpreadNode):
+            spreads.append((level, node.name.value))
+        for key in node.keys:
+            if key == "loc":
+                continue
+            value = getattr(node, key, None)
+            if isinstance(value, Node):
+                stack.append((value, level))
+            elif isinstance(value, tuple | list):
+                stack.extend((child, level) for child in value if isinstance(child, Node))
+    return deepest, spreads
+
+
+# ---------------------------------------------------------------- one request
+
+
 def run_document(state: EmulatorState, payload: Any, api_version: str, request_id: str) -> Outcome:
     if not isinstance(payload, dict):
-        return Outcome(
-            400, {"errors": [_error("The request body must be a JSON object", "BadRequest")]}
-        )
+        return _bad_request("The request body must be a JSON object")
     query = payload.get("query")
     if not isinstance(query, str) or not query.strip():
-        return Outcome(400, {"errors": [_error("No query string was present", "BadRequest")]})
-    variables = payload.get("variables") or {}
-    if not isinstance(variables, dict):
-        return Outcome(400, {"errors": [_error("variables must be a JSON object", "BadRequest")]})
-    operation_name = payload.get("operationName") or None
+        return _bad_request("No query string was present")
+    variables = payload.get("variables")
+    if variables is None:
+        variables = {}
+    elif not isinstance(variables, dict):
+        return _bad_request("variables must be a JSON object (not a string, an array or a scalar)")
+    operation_name = payload.get("operationName")
+    if operation_name == "":
+        operation_name = None
+    if operation_name is not None and not isinstance(operation_name, str):
+        return _bad_request("operationName must be a string")
 
-    try:
-        document = parse(query)
-    except GraphQLError as exc:
-        return Outcome(
-            200, {"errors": [_graphql_error(exc, "ParseError")]}, error_codes=["ParseError"]
-        )
-
+    settings = state.settings
     schema = state.schema
-    validation_errors = validate(schema, document)
-    if validation_errors:
+    prepared = state.documents.get(schema, query, settings.max_query_tokens)
+    if prepared.errors:
+        errors = copy.deepcopy(list(prepared.errors))
         return Outcome(
-            200,
-            {"errors": [_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in validation_errors]},
-            error_codes=["GRAPHQL_VALIDATION_FAILED"],
+            200, {"errors": errors}, error_codes=[e["extensions"]["code"] for e in errors]
         )
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
+    limit = settings.max_query_depth
+    limit = HARD_MAX_DEPTH if limit is None else min(limit, HARD_MAX_DEPTH)
+    if prepared.depth > limit:
         return Outcome(
             200,
             {
                 "errors": [
-                    _error("Unknown or ambiguous operation name", "GRAPHQL_VALIDATION_FAILED")
+                    _error(
+                        f"Query has depth of {prepared.depth}, which exceeds max depth of {limit}",
+                        "maxDepthExceeded",
+                        depth=prepared.depth,
+                        maxDepth=limit,
+                    )
                 ]
             },
-            error_codes=["GRAPHQL_VALIDATION_FAILED"],
+            error_codes=["maxDepthExceeded"],
         )
-    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
-    if isinstance(coerced, list):
-        return Outcome(
-            200,
-            {"errors": [_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in coerced]},
-            error_codes=["GRAPHQL_VALIDATION_FAILED"],
-        )
+    operation = prepared.operation(operation_name)
+    if operation is None:
+        error = gql_errors.operation_error(operation_name, len(prepared.operations))
+        return Outcome(200, {"errors": [error]}, error_codes=[error["extensions"]["code"]])
+    assert prepared.document is not None
 
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
+    context = RequestContext(state=state, api_version=api_version, request_id=request_id)
+    executor: Any = None
+    if Executor is not None:
+        built = Executor.build(
+            schema,
+            prepared.document,
+            None,
+            context,
+            variables,
+            operation.name.value if operation.name else None,
+            is_awaitable=_never_awaitable,  # every resolver is synchronous
+        )
+        if isinstance(built, list):
+            return _variable_failure(built, operation, variables)
+        executor = built
+        coerced = built.variable_values
+    else:  # pragma: no cover - graphql-core 3.2
+        coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+        if isinstance(coerced, list):
+            return _variable_failure(coerced, operation, variables)
+
     outcome = Outcome(
         200,
         {},
         operation_type=operation.operation.value,
         operation_name=operation.name.value if operation.name else "",
-        root_fields=_root_fields(operation),
+        root_fields=list(prepared.root_fields.get(id(operation), ())),
     )
-    cost = state.complexity.cost(operation, fragments, coerced)
+    try:
+        cost = state.complexity.cost(operation, prepared.fragments, coerced)
+    except RecursionError:
+        cost = settings.max_complexity_per_query + 1
     outcome.cost = cost
-    maximum = state.settings.max_complexity_per_query
+    maximum = settings.max_complexity_per_query
     if cost > maximum:
         outcome.body = {
             "errors": [
@@ -158,18 +348,19 @@ def run_document(state: EmulatorState, payload: Any, api_version: str, request_i
         return outcome
     assert isinstance(charge, Charge)
     outcome.charged = cost
+    context.charge = charge
 
-    context = RequestContext(
-        state=state, api_version=api_version, charge=charge, request_id=request_id
-    )
-    result = execute(
-        schema,
-        document,
-        context_value=context,
-        variable_values=variables,
-        operation_name=operation_name,
-        is_awaitable=_never_awaitable,  # every resolver is synchronous
-    )
+    if executor is not None:
+        result = executor.execute_operation()
+    else:  # pragma: no cover - graphql-core 3.2
+        result = execute(
+            schema,
+            prepared.document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation.name.value if operation.name else None,
+            is_awaitable=_never_awaitable,
+        )
     assert isinstance(result, ExecutionResult)
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
@@ -181,9 +372,13 @@ def run_document(state: EmulatorState, payload: Any, api_version: str, request_i
     return outcome
 
 
+def _variable_failure(
+    errors: list[GraphQLError], operation: OperationDefinitionNode, variables: dict[str, Any]
+) -> Outcome:
+    definitions = {d.variable.name.value: d for d in operation.variable_definitions or ()}
+    shaped = gql_errors.variable_errors(errors, definitions, variables)
+    return Outcome(200, {"errors": shaped}, error_codes=[e["extensions"]["code"] for e in shaped])
+
+
 def _never_awaitable(_value: Any) -> bool:
     return False
-
-
-def _root_fields(operation: OperationDefinitionNode) -> list[str]:
-    return [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]

@@ -27,6 +27,9 @@ SUPPORTED_OPERATORS = (
     {"any_of", "not_any_of", "is_empty", "is_not_empty"} | TEXT_OPERATORS | ORDER_OPERATORS
 )
 STATUS_EMPTY_INDEX = 5
+# monday's pseudo-columns for an item's creation and last-update times: usable in
+# rules (with compare_attribute CREATED_AT / UPDATED_AT) and in order_by
+TIME_COLUMNS = {"__creation_log__": "created_at", "__last_updated__": "updated_at"}
 
 
 class ItemFilter:
@@ -45,7 +48,11 @@ class ItemFilter:
     def _check_rules(self, node: dict[str, Any]) -> None:
         for rule in node.get("rules") or []:
             cid = str(rule["column_id"])
-            if cid not in ("name", "group", "__id") and cid not in self.board.columns:
+            if (
+                cid not in ("name", "group", "__id")
+                and cid not in TIME_COLUMNS
+                and cid not in self.board.columns
+            ):
                 raise errors.invalid_column(cid, self.board.id)
             operator = rule.get("operator") or "any_of"
             if operator not in SUPPORTED_OPERATORS:
@@ -84,6 +91,8 @@ class ItemFilter:
             column = None
         elif cid == "group":
             text, stored, key, column = item.group_id, item.group_id, item.group_id, None
+        elif cid in TIME_COLUMNS:
+            return self._match_time(getattr(item, TIME_COLUMNS[cid]), operator, values)
         else:
             column = self.board.columns[cid]
             stored = item.values.get(cid)
@@ -135,6 +144,41 @@ class ItemFilter:
             return False
 
     @staticmethod
+    def _match_time(moment: str, operator: str, values: list[Any]) -> bool:
+        """A rule on ``__creation_log__`` / ``__last_updated__``: compare values are
+        dates (``2025-01-02``, compared by day) or timestamps, after an optional
+        keyword such as ``EXACT``."""
+        if operator == "is_empty":
+            return not moment
+        if operator == "is_not_empty":
+            return bool(moment)
+        bounds = [str(v) for v in values if not _is_keyword(v)]
+        if operator in ("any_of", "not_any_of"):
+            hit = any(_time_key(moment, b) == _time_bound(b) for b in bounds)
+            return hit if operator == "any_of" else not hit
+        if operator not in ORDER_OPERATORS:
+            raise errors.invalid_argument(
+                f"The operator {operator} can't be used with a date column", operator=operator
+            )
+        if operator == "between":
+            if len(bounds) < 2:
+                raise errors.invalid_argument("between needs two compare values")
+            low, high = bounds[0], bounds[1]
+            return _time_bound(low) <= _time_key(moment, low) and _time_key(
+                moment, high
+            ) <= _time_bound(high)
+        if not bounds:
+            raise errors.invalid_argument(f"{operator} needs a compare value")
+        key, bound = _time_key(moment, bounds[0]), _time_bound(bounds[0])
+        if operator == "greater_than":
+            return key > bound
+        if operator == "greater_than_or_equals":
+            return key >= bound
+        if operator == "lower_than":
+            return key < bound
+        return key <= bound
+
+    @staticmethod
     def _any_of(cid: str, column: Any, stored: Any, text: str | None, values: list[Any]) -> bool:
         if column is None:
             if cid == "group":
@@ -179,6 +223,25 @@ class ItemFilter:
         return (text or "").lower() in {str(v).lower() for v in values}
 
 
+def _time_bound(value: str) -> str:
+    """``2025-01-02``, or ``2025-01-02T10:30:00`` for a timestamp (any of ``T``/space,
+    seconds and fractions optional, ``Z`` ignored)."""
+    text = value.strip().rstrip("Zz").replace(" ", "T")
+    if len(text) <= 10:
+        return text
+    day, _, time = text.partition("T")
+    time = time.split(".")[0].split("+")[0]
+    if len(time) == 5:
+        time += ":00"
+    return f"{day}T{time}"
+
+
+def _time_key(moment: str, bound: str) -> str:
+    """The item's time at the precision of ``bound``: its day, or its timestamp."""
+    normal = _time_bound(moment)
+    return normal[:10] if len(_time_bound(bound)) <= 10 else normal
+
+
 def _is_keyword(value: Any) -> bool:
     return isinstance(value, str) and value.isupper() and value.isalpha()
 
@@ -204,6 +267,10 @@ def order_items(
         reverse = (rule.get("direction") or "asc") == "desc"
         if cid == "name":
             ordered.sort(key=lambda i: i.name.lower(), reverse=reverse)
+            continue
+        if cid in TIME_COLUMNS:
+            attribute = TIME_COLUMNS[cid]
+            ordered.sort(key=lambda i, a=attribute: getattr(i, a), reverse=reverse)
             continue
         column = board.columns.get(cid)
         if column is None:

@@ -68,6 +68,7 @@ def _user(info: GraphQLResolveInfo) -> dict[str, Any]:
         "utc_hours_diff": 0,
         "current_language": "en",
         "account": _account(info),
+        "teams": [],  # the token's user is in no team
     }
 
 
@@ -225,6 +226,7 @@ def q_next_items_page(
 
 def q_complexity(_root: Any, info: GraphQLResolveInfo) -> dict[str, int]:
     charge = _ctx(info).charge
+    assert charge is not None  # charged before execution starts
     return {
         "before": charge.before,
         "query": charge.query,

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import strict_json
 from .admin import register_admin_routes
 from .clock import Clock
 from .execution import run_document
@@ -22,6 +23,7 @@ from .faults import FaultDecision
 from .limits import Rejection
 from .settings import EmulatorSettings
 from .state import BoardsArg, EmulatorState
+from .viewer import register_viewer
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,20 @@ EDGE_PAGES = {
 
 
 def _dumps(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    # allow_nan=False: a reply with NaN or Infinity in it would not be JSON
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _internal_error(request_id: str) -> dict[str, Any]:
+    return {
+        "errors": [
+            {
+                "message": "Internal server error",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "status_code": 500},
+            }
+        ],
+        "extensions": {"request_id": request_id},
+    }
 
 
 def _authorized(request: web.Request, settings: EmulatorSettings) -> bool:
@@ -81,10 +96,15 @@ class _Reply:
         headers.update(_rate_headers(self.state))
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
+        try:
+            text = _dumps(body)
+        except (TypeError, ValueError, RecursionError):
+            log.exception("reply could not be serialised")
+            status, text = 500, _dumps(_internal_error(self.request_id))
         self.state.stats.by_status[str(status)] += 1
         return web.Response(
             status=status,
-            text=_dumps(body),
+            text=text,
             content_type="application/json",
             charset="utf-8",
             headers=headers,
@@ -200,10 +220,22 @@ async def _serve(
             Rejection(decision.code, _rate_message(decision.code), decision.retry_in_seconds)
         )
 
-    raw = await request.read()
     try:
-        payload = json.loads(raw.decode("utf-8") or "null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        stats.errors["RequestEntityTooLarge"] += 1
+        body = {
+            "errors": [
+                {
+                    "message": f"The request body is larger than {MAX_BODY_BYTES} bytes",
+                    "extensions": {"code": "RequestEntityTooLarge", "status_code": 413},
+                }
+            ]
+        }
+        return reply.json(413, body)
+    try:
+        payload = strict_json.loads(raw.strip() or b"null")
+    except strict_json.JsonRejected as exc:
         stats.errors["JsonParseException"] += 1
         body = {
             "errors": [
@@ -215,7 +247,14 @@ async def _serve(
         }
         return reply.json(400, body)
 
-    outcome = run_document(state, payload, reply.api_version, reply.request_id)
+    try:
+        outcome = run_document(state, payload, reply.api_version, reply.request_id)
+    except Exception:
+        # a bug, not bad input: say so in monday's 500 shape rather than drop the socket
+        log.exception("request failed")
+        state.store.flush()
+        stats.errors["INTERNAL_SERVER_ERROR"] += 1
+        return reply.json(500, _internal_error(reply.request_id))
     state.store.flush()  # committed before anyone hears about it
     stats.complexity_charged += (
         outcome.cost if outcome.rejection is None and outcome.body.get("data") is not None else 0
@@ -247,15 +286,17 @@ def _rate_message(code: str) -> str:
 
 
 def create_app(state: EmulatorState, setup: AppSetup | None = None) -> web.Application:
-    """The aiohttp application. ``GET /`` is left free: pass ``setup`` (or call
-    ``app.router.add_*`` before the app starts) to add pages such as a board viewer;
-    the state is at ``app[STATE_KEY]``."""
+    """The aiohttp application. ``setup`` (or ``app.router.add_*`` before the app
+    starts) adds routes; the state is at ``app[STATE_KEY]``. The read-only board
+    viewer (``viewer.py``) serves ``GET /`` and ``GET /boards/{id}`` unless ``setup``
+    took those paths."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE_KEY] = state
     app.router.add_post("/v2", api_handler)
     register_admin_routes(app, state)
     if setup is not None:
         setup(app, state)
+    register_viewer(app, state)
     return app
 
 

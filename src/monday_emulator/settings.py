@@ -148,6 +148,10 @@ class EmulatorSettings:
     columns_list_size: int = 50
     column_values_list_size: int = 50
 
+    # document limits (the emulator's own guards: monday publishes none)
+    max_query_depth: int | None = 30
+    max_query_tokens: int | None = 100_000
+
     # request limits (None disables)
     requests_per_minute: int | None = 5_000
     max_concurrency: int | None = 250

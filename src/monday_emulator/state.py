@@ -12,6 +12,7 @@ from graphql import GraphQLSchema
 from .clock import Clock
 from .complexity import ComplexityCalculator
 from .cursors import CursorRegistry
+from .execution import DocumentCache
 from .faults import FaultInjector
 from .limits import Limiter
 from .persistence import SqliteBackend
@@ -44,6 +45,7 @@ class EmulatorState:
         self.stats = Stats()
         self.schema: GraphQLSchema = executable_schema()
         self.complexity = ComplexityCalculator(self.schema, self.settings)
+        self.documents = DocumentCache()
         self.shutdown_event: asyncio.Event | None = None
         if not self.store.boards:
             self.load_boards(initial_specs(boards, load_demo))

@@ -5,11 +5,12 @@ persistence backend (if any)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 from . import errors
-from .clock import Clock, iso_millis_z, iso_z
+from .clock import Clock, iso_z, stamps
 from .columns import (
     CREATABLE_TYPES,
     ID_PREFIX,
@@ -334,12 +335,7 @@ class Store:
                 prev = ordered[idx - 1] if idx > 0 else 0.0
                 pos = (anchor.position + prev) / 2
         elif position is not None:
-            try:
-                pos = float(position)
-            except ValueError:
-                raise errors.invalid_argument(
-                    "position must be a number", position=position
-                ) from None
+            pos = _position(position)
         else:
             # monday puts a new group at the top of the board
             pos = groups[0].position / 2 if groups else POSITION_STEP
@@ -374,10 +370,7 @@ class Store:
         elif attribute == "color":
             group.color = value
         elif attribute == "position":
-            try:
-                group.position = float(value)
-            except ValueError:
-                raise errors.invalid_argument("position must be a number") from None
+            group.position = _position(value)
         elif attribute in ("relative_position_after", "relative_position_before"):
             anchor = self.get_group(board, value)
             delta = POSITION_STEP / 1024
@@ -426,7 +419,11 @@ class Store:
             raise errors.items_limit(board.id, limit)
 
     def _prepare_values(
-        self, board: Board, values: dict[str, Any], create_labels: bool
+        self,
+        board: Board,
+        values: dict[str, Any],
+        create_labels: bool,
+        changed_at: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], str | None]:
         """Parse every value against ``board``; nothing is changed yet."""
         if not isinstance(values, dict):
@@ -435,7 +432,7 @@ class Store:
             )
         ctx = WriteContext(
             create_labels=bool(create_labels),
-            changed_at=iso_millis_z(self.clock.now()),
+            changed_at=changed_at or stamps(self.clock.now())[1],
             status_labels_max=self.settings.status_labels_max,
             long_text_max_chars=self.settings.long_text_max_chars,
         )
@@ -488,8 +485,11 @@ class Store:
             group = self.top_group(board)
         self._check_name(name)
         self._check_capacity(board)
-        stored, new_settings, new_name = self._prepare_values(board, values or {}, create_labels)
-        return self._insert_item(board, group, new_name or name, stored, new_settings, None)
+        now, changed_at = stamps(self.clock.now())
+        stored, new_settings, new_name = self._prepare_values(
+            board, values or {}, create_labels, changed_at
+        )
+        return self._insert_item(board, group, new_name or name, stored, new_settings, None, now)
 
     def _insert_item(
         self,
@@ -499,9 +499,10 @@ class Store:
         stored: dict[str, Any],
         new_settings: dict[str, dict[str, Any]],
         parent: Item | None,
+        now: str | None = None,
     ) -> Item:
         self._apply_settings(board, new_settings)
-        now = self._now()
+        now = now or self._now()
         item = Item(
             id=self.seq.take(),
             board_id=board.id,
@@ -596,3 +597,14 @@ class Store:
         item = self.get_item(item_id)
         self._set_item_state(item, DELETED)
         return item
+
+
+def _position(value: str) -> float:
+    """A group position given as text: a finite number."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise errors.invalid_argument("position must be a number", position=value)
+    return number

@@ -224,7 +224,8 @@ async def test_change_column_value_needs_json(api: Api) -> None:
         """mutation($b: ID!, $i: ID) { change_column_value(board_id: $b, item_id: $i, column_id: "text", value: "not json") { id } }""",
         {"b": SMALL_BOARD_ID, "i": item},
     )
-    assert reply.codes() == ["InvalidArgumentException"]
+    assert reply.codes() == ["JsonParseException"]  # monday: "Syntax error in JSON input"
+    assert reply.errors[0]["extensions"]["error_data"]["json"] == "not json"
     await api.ok(
         """mutation($b: ID!, $i: ID) { change_column_value(board_id: $b, item_id: $i, column_id: "text", value: "\\"quoted\\"") { id } }""",
         {"b": SMALL_BOARD_ID, "i": item},

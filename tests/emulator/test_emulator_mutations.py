@@ -160,7 +160,7 @@ async def test_unknown_ids_give_monday_codes(api: Api) -> None:
         ),
         (
             f'mutation {{ change_multiple_column_values(board_id: {SMALL_BOARD_ID}, item_id: {item}, column_values: "not json") {{ id }} }}',
-            "InvalidArgumentException",
+            "JsonParseException",
         ),
         (
             'mutation { create_subitem(parent_item_id: 42, item_name: "x") { id } }',

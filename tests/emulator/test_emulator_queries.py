@@ -94,6 +94,11 @@ async def test_cursor_expires_after_60_minutes(api: Api) -> None:
     reply = await api.gql(
         "query($c: String!) { next_items_page(cursor: $c) { items { id } } }", {"c": cursor}
     )
+    assert reply.codes() == ["CursorExpiredError"]
+    assert "CursorExpiredError" in reply.errors[0]["message"]  # what clients match on
+    reply = await api.gql(
+        "query($c: String!) { next_items_page(cursor: $c) { items { id } } }", {"c": "bogus"}
+    )
     assert reply.codes() == ["InvalidArgumentException"]
 
 
