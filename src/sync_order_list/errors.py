@@ -155,5 +155,5 @@ class MondayQueryTooComplexError(MondayApiError):
         self.max_complexity = max_complexity
 
 
-class RunLockedError(SyncOrderListError):
-    """Another run holds the rows this run wanted."""
+class ProtectedEnvironmentError(SyncOrderListError):
+    """A command that writes was run against a protected environment without --execute."""

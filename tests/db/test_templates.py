@@ -64,6 +64,7 @@ def context(dialect: str) -> dict:
         "check": True,
         "check_name": "ck_x",
         "states": ("NEW", "PENDING", "SYNCED", "ERROR"),
+        "check_name_state": "ck_y",
         "index_name": "ux_x",
         "table_name": "swp_ORDER_LIST",
     }

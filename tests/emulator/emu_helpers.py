@@ -4,7 +4,6 @@ endpoints, and where the reference files are."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,9 @@ TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
 def reference_dir() -> Path:
-    default = REPO_ROOT.parent / "shared" / "reference"
-    return Path(os.environ.get("SYNC_ORDER_LIST_REFERENCE_DIR", default))
+    from tests.conftest import reference_dir as shared_reference_dir
+
+    return shared_reference_dir()
 
 
 @dataclass

@@ -287,3 +287,20 @@ def test_existing_rows_are_adopted_as_new(database: Database) -> None:
     assert (order["sync_state"], order["action_type"]) == ("PENDING", "INSERT")
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_the_state_check_allows_exactly_four_states(database: Database) -> None:
+    """The original pipeline wrote FAILED, which its own constraint forbade."""
+    from sqlalchemy.exc import IntegrityError
+
+    from sync_order_list.db.schema import SYNC_STATES
+
+    generate(database.engine, database.cfg, orders=2, seed=1)
+    run_merge(database.engine, database.cfg)
+    _, orders, lines = tables(database)
+    for table in (orders, lines):
+        for state in SYNC_STATES:
+            with database.engine.begin() as conn:
+                conn.execute(update(table).values(sync_state=state))
+        with pytest.raises(IntegrityError), database.engine.begin() as conn:
+            conn.execute(update(table).values(sync_state="FAILED"))

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import reference_dir as shared_reference_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -11,9 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     """monday's public schema and notes; SYNC_ORDER_LIST_REFERENCE_DIR overrides."""
-    path = Path(
-        os.environ.get("SYNC_ORDER_LIST_REFERENCE_DIR", REPO.parent / "shared" / "reference")
-    )
+    path = shared_reference_dir()
     if not (path / "monday-api-schema.graphql").is_file():
         pytest.skip(f"reference schema not found in {path}")
     return path

@@ -321,3 +321,34 @@ def test_single_mode_sends_one_operation_per_request(pipeline: Pipeline) -> None
 def _q(pipeline: Pipeline, name: str) -> str:
     schema = pipeline.cfg.env.db_schema
     return f'"{schema}"."{name}"' if schema else f'"{name}"'
+
+
+def test_a_long_run_keeps_its_claim(pipeline: Pipeline) -> None:
+    """A run longer than the claim's lifetime extends it: no other run can take its rows."""
+    from datetime import datetime
+
+    pipeline.generate(12)
+    pipeline.merge()
+    pipeline.configure(
+        sync={"claim_ttl_seconds": 1},
+        batch={"items_per_request": 2, "subitems_per_request": 4, "concurrency": 1},
+    )
+    pipeline.faults(latency_ms=250)  # each request outlives a third of the claim
+    seen: list[datetime] = []
+    orders_table, _ = pipeline.tables()
+
+    def watch(phase: str, rows: int) -> None:
+        with pipeline.engine.connect() as conn:
+            expiry = conn.execute(
+                select(orders_table.c.claim_expires_at).where(
+                    orders_table.c.claim_expires_at.is_not(None)
+                )
+            ).scalar()
+        if expiry is not None:
+            seen.append(expiry)
+
+    report = pipeline.sync(progress=watch)
+    assert report.outcome == "success"
+    assert len(set(seen)) >= 2, "the claim was extended while the run went on"
+    pipeline.faults()
+    pipeline.assert_board_matches_database()

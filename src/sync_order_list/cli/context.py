@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -11,12 +13,14 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from sync_order_list.config import AppConfig, load_config
 from sync_order_list.db import make_engine
-from sync_order_list.errors import SyncOrderListError
-from sync_order_list.logs import configure_logging
+from sync_order_list.errors import ProtectedEnvironmentError, SyncOrderListError
+from sync_order_list.logs import configure_logging, redact
 
 EXIT_OK = 0
 EXIT_ROW_ERRORS = 1
@@ -70,17 +74,56 @@ class CliState:
 pass_state = click.make_pass_decorator(CliState, ensure=True)
 
 
+DEBUG_ENV = "SYNC_ORDER_LIST_DEBUG"
+
+execute_option = click.option(
+    "--execute", is_flag=True, help="Required to write to a protected environment."
+)
+
+
+def require_execute(cfg: AppConfig, execute: bool, what: str) -> None:
+    """Refuse to write to a protected environment unless --execute was given."""
+    if cfg.env.protected and not execute:
+        raise ProtectedEnvironmentError(
+            f"refusing to {what}: environment {cfg.env_name!r} is protected",
+            hint="add --execute to do it (sync: try --dry-run first to see what would change)",
+        )
+
+
+def print_error(message: str) -> None:
+    """One line on stderr; the message's own brackets ([section.key]) kept as text."""
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(redact(message))}")
+
+
 def handle_errors(func: F) -> F:
-    """Turn the tool's errors into one readable message and the documented exit code."""
+    """Turn every failure into one readable message and the documented exit code.
+
+    The tool's own errors carry their exit code; a database error is 2; anything else
+    is a bug or an unexpected condition: 2, with the traceback only when
+    SYNC_ORDER_LIST_DEBUG=1 (a scheduler must never read it as "rows in ERROR").
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except SyncOrderListError as exc:
-            err = Console(stderr=True, highlight=False)
-            err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            print_error(str(exc))
             sys.exit(exc.exit_code)
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            print_error(f"database error: {detail[0] if detail else exc.__class__.__name__}")
+            sys.exit(EXIT_FAILURE)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV) == "1":
+                traceback.print_exc()
+            print_error(
+                f"unexpected {exc.__class__.__name__}: {exc} (set {DEBUG_ENV}=1 for the traceback)"
+            )
+            sys.exit(EXIT_FAILURE)
 
     return wrapper  # type: ignore[return-value]
 

@@ -12,8 +12,10 @@ from sync_order_list.cli.context import (
     EXIT_ROW_ERRORS,
     CliState,
     common_options,
+    execute_option,
     handle_errors,
     pass_state,
+    require_execute,
 )
 from sync_order_list.db import init_db, redact_url
 from sync_order_list.merge import MergeResult, run_merge
@@ -26,12 +28,14 @@ from sync_order_list.sample.generator import generate
     is_flag=True,
     help="Also create the staging and orders tables with the real 410 columns (demos, tests).",
 )
+@execute_option
 @common_options
 @pass_state
 @handle_errors
-def init_db_command(state: CliState, order_tables: bool) -> None:
+def init_db_command(state: CliState, order_tables: bool, execute: bool) -> None:
     """Create the tool's tables and add the sync columns to the orders table."""
     cfg = state.config()
+    require_execute(cfg, execute, "change the database")
     report = init_db(state.engine(), cfg, order_tables=order_tables)
     state.say(f"database: {redact_url(cfg.database_url)}")
     if report.created_tables:
@@ -40,6 +44,8 @@ def init_db_command(state: CliState, order_tables: bool) -> None:
         state.say(
             f"added sync columns to {cfg.env.target_table}: {', '.join(report.added_columns)}"
         )
+    for warning in report.warnings:
+        state.say(f"[yellow]warning:[/] {warning}", markup=True)
     if not report.created_tables and not report.added_columns:
         state.say("already set up: nothing to do")
     state.emit_json(
@@ -50,12 +56,14 @@ def init_db_command(state: CliState, order_tables: bool) -> None:
 @click.command("generate")
 @click.option("--orders", type=click.IntRange(min=0), default=300, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
+@execute_option
 @common_options
 @pass_state
 @handle_errors
-def generate_command(state: CliState, orders: int, seed: int) -> None:
+def generate_command(state: CliState, orders: int, seed: int, execute: bool) -> None:
     """Fill the staging table with deterministic sample orders (replaces its rows)."""
     cfg = state.config()
+    require_execute(cfg, execute, "replace the staging table's rows")
     result = generate(state.engine(), cfg, orders=orders, seed=seed)
     state.say(
         f"wrote {result.orders} sample orders (seed {result.seed}) to {result.table}; "
@@ -95,12 +103,15 @@ def report_merge(state: CliState, result: MergeResult) -> None:
 
 
 @click.command("merge")
+@execute_option
 @common_options
 @pass_state
 @handle_errors
-def merge_command(state: CliState) -> None:
+def merge_command(state: CliState, execute: bool) -> None:
     """Merge the staging table into the orders and lines tables (one transaction)."""
-    result = run_merge(state.engine(), state.config())
+    cfg = state.config()
+    require_execute(cfg, execute, "merge")
+    result = run_merge(state.engine(), cfg)
     report_merge(state, result)
     state.emit_json(result.as_dict())
     sys.exit(EXIT_ROW_ERRORS if result.rejected else EXIT_OK)

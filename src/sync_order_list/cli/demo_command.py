@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -17,11 +18,19 @@ from pathlib import Path
 import click
 from pydantic import SecretStr
 
-from sync_order_list.cli.context import CliState, common_options, handle_errors, pass_state
+from sync_order_list.cli.context import (
+    EXIT_OK,
+    EXIT_ROW_ERRORS,
+    CliState,
+    common_options,
+    handle_errors,
+    pass_state,
+)
 from sync_order_list.cli.db_commands import report_merge
 from sync_order_list.cli.output import ProgressDisplay, api_line, summary_table
 from sync_order_list.config import AppConfig
 from sync_order_list.db import init_db, make_engine, redact_url
+from sync_order_list.errors import ProtectedEnvironmentError
 from sync_order_list.merge import run_merge
 from sync_order_list.sample.generator import generate
 from sync_order_list.sync import SyncOptions, SyncReport, run_sync
@@ -52,6 +61,12 @@ def demo_command(
     """Run the whole pipeline against the local monday emulator on a SQLite file."""
     from monday_emulator import EmulatorSettings, run_in_thread
 
+    if state.config().env.protected:
+        raise ProtectedEnvironmentError(
+            f"the demo replaces staging data: it will not run on the protected environment "
+            f"{state.config().env_name!r}",
+            hint="run it on the development environment (the default)",
+        )
     started = time.monotonic()
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -104,6 +119,15 @@ def demo_command(
         state.say(
             f"  browse the board later: sync-order-list emulator serve --state {emulator_state}"
         )
+        state.emit_json(
+            {
+                "database": redact_url(cfg.database_url),
+                "emulator": emulator.url,
+                "runs": [r.as_dict() for r in (first, second)],
+                "reports": [str(r.report_path) for r in (first, second) if r.report_path],
+                "board_snapshot": str(snapshot) if snapshot else None,
+            }
+        )
         if keep_running:
             state.say(f"[bold]emulator running[/] at {viewer} — Ctrl-C to stop")
             try:
@@ -113,6 +137,8 @@ def demo_command(
                 pass
     finally:
         emulator.stop()
+    errors = sum(len(r.tally.errors) for r in (first, second))
+    sys.exit(EXIT_ROW_ERRORS if errors else EXIT_OK)
 
 
 def _merge_and_sync(state: CliState, cfg: AppConfig, engine: object) -> SyncReport:

@@ -6,20 +6,21 @@ import asyncio
 import sys
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from sync_order_list.cli.context import (
-    EXIT_FAILURE,
     EXIT_OK,
     CliState,
     common_options,
+    execute_option,
     handle_errors,
     pass_state,
+    require_execute,
 )
 from sync_order_list.cli.db_commands import report_merge
 from sync_order_list.cli.output import ProgressDisplay, api_line, plan_table, summary_table
 from sync_order_list.config import AppConfig
-from sync_order_list.errors import SyncOrderListError
 from sync_order_list.merge import run_merge
 from sync_order_list.report.readonly import read_only_engine, reading
 from sync_order_list.report.status import STATES, read_status
@@ -39,7 +40,7 @@ from sync_order_list.sync.retry import reset_errors
     help="single: one operation per request (diagnosis).",
 )
 @click.option("--skip-merge", is_flag=True, help="Sync what is pending; do not merge first.")
-@click.option("--execute", is_flag=True, help="Required to write to a protected environment.")
+@execute_option
 @common_options
 @pass_state
 @handle_errors
@@ -54,12 +55,8 @@ def sync_command(
 ) -> None:
     """Merge staging, then make the monday board match the pending orders."""
     cfg = state.config()
-    if cfg.env.protected and not dry_run and not execute:
-        state.console.print(
-            f"[red]refusing to write:[/] environment {cfg.env_name!r} is protected.\n"
-            "Run with --dry-run to see what would change, then with --execute to do it."
-        )
-        sys.exit(EXIT_FAILURE)
+    if not dry_run:
+        require_execute(cfg, execute, "sync")
     engine = state.engine()
     merge = None
     if not skip_merge and not dry_run:
@@ -95,7 +92,7 @@ def sync_command(
                 f"  ... and {len(report.tally.errors) - 20} more (see `sync-order-list report`)"
             )
     if report.message:
-        state.say(f"[red]{report.message}[/]")
+        state.say(f"[red]{escape(report.message)}[/]")
     state.emit_json(report.as_dict())
     # rows the merge had to leave in staging count like rows in ERROR
     sys.exit(max(report.exit_code, 1 if merge is not None and merge.rejected else 0))
@@ -108,14 +105,16 @@ def after_run(state: CliState, cfg: AppConfig, report: SyncReport) -> None:
 
     try:
         report.report_path = write_run_reports(report, cfg) / "report.html"
-    except (OSError, SyncOrderListError) as exc:
-        state.console.print(f"[yellow]could not write the run's reports:[/] {exc}")
+    except Exception as exc:  # the run is done and recorded: say so, don't crash
+        state.console.print(f"[yellow]could not write the run's reports:[/] {escape(str(exc))}")
     metrics_file = cfg.settings.monitoring.metrics_file
     if metrics_file:
         try:
             write_metrics(report, cfg, metrics_file)
-        except OSError as exc:
-            state.console.print(f"[yellow]could not write metrics to {metrics_file}:[/] {exc}")
+        except Exception as exc:
+            state.console.print(
+                f"[yellow]could not write metrics to {metrics_file}:[/] {escape(str(exc))}"
+            )
 
 
 @click.command("retry")

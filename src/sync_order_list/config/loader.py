@@ -70,9 +70,9 @@ def _format_validation(exc: ValidationError, path: Path) -> ConfigError:
     lines = []
     first_key = None
     for err in exc.errors():
-        key = _key_path(err["loc"])
+        key = _key_path(err["loc"]) or "top level"
         first_key = first_key or key
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             leaf = str(err["loc"][-1]).lower()
             msg = "unknown key"

@@ -20,6 +20,9 @@ class _Section(BaseModel):
 class EnvironmentSettings(_Section):
     """One deployment target: which tables, which database, which board."""
 
+    # the file spells it `schema` only (db_schema is the attribute's name in code)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
     source_table: str = Field(description="staging table the orders land in")
     target_table: str = Field(description="the ORDER_LIST table the tool merges into")
     lines_table: str = Field(description="the table of size lines the tool owns")

@@ -103,6 +103,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, **options)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         extra = {"mssql": "mssql", "postgresql": "postgres"}.get(backend, backend)
+        if parsed.get_driver_name() == "pymssql":
+            extra = "mssql-pymssql"
         raise ConfigError(
             f"no driver for {parsed.drivername}: {exc}",
             hint=f"pip install 'sync-order-list[{extra}]'",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, MetaData, inspect
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +26,7 @@ class InitReport:
     created_tables: list[str] = field(default_factory=list)
     added_columns: list[str] = field(default_factory=list)
     indexes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def table_names(cfg: AppConfig) -> TableNames:
@@ -97,6 +99,8 @@ def init_db(engine: Engine, cfg: AppConfig, *, order_tables: bool = False) -> In
                     )
                 )
                 report.added_columns.append(col.name)
+            if "sync_state" in existing:
+                _ensure_state_check(conn, sql, names, report)
             conn.execute(statement("fill_record_uuid", sql, target=names.target))
             qualified = f"{names.schema}.{names.target}" if names.schema else names.target
             for template, index in (
@@ -117,6 +121,29 @@ def init_db(engine: Engine, cfg: AppConfig, *, order_tables: bool = False) -> In
     except SQLAlchemyError as exc:
         raise DatabaseError(f"init-db failed: {exc.__class__.__name__}: {exc.orig or exc}") from exc
     return report
+
+
+def _ensure_state_check(conn: Any, sql: SqlDialect, names: TableNames, report: InitReport) -> None:
+    """An existing sync_state column must allow exactly the four states too."""
+    checks = inspect(conn).get_check_constraints(names.target, schema=names.schema)
+    if any("sync_state" in (c.get("sqltext") or "") for c in checks):
+        return
+    if sql.name == "sqlite":  # SQLite cannot add a constraint to an existing table
+        report.warnings.append(
+            f"{names.target}.sync_state has no CHECK constraint (it existed before init-db; "
+            "SQLite cannot add one): nothing stops other writers from storing other states"
+        )
+        return
+    conn.execute(
+        statement(
+            "add_state_check",
+            sql,
+            target=names.target,
+            check_name=f"ck_{names.target}_sync_state",
+            states=SYNC_STATES,
+        )
+    )
+    report.added_columns.append("CHECK on sync_state")
 
 
 def _literal(value: str | int | None) -> str | None:

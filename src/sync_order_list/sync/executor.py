@@ -21,6 +21,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -131,6 +132,8 @@ class Executor:
         self.item_ids: dict[str, str] = {}
         self.aborted: SyncOrderListError | None = None
         self.documents_sent = 0
+        self._claim_renewed = time.monotonic()
+        self._claim_lock = asyncio.Lock()
 
     # -- entry point -------------------------------------------------------------------
     async def execute(self, plan: Plan, claimed: ClaimedRows) -> None:
@@ -278,8 +281,22 @@ class Executor:
                     return
                 await self._run_chunk(chunk, rounds=0, slot=slot)
                 self.progress(name, len({op.row for op in chunk}))
+                await self._keep_claim()
 
         await asyncio.gather(*(worker() for _ in range(workers)))
+
+    async def _keep_claim(self) -> None:
+        """Push the run's claim further out once a third of its lifetime has passed, so
+        a long run never loses its rows to another run."""
+        ttl = self.settings.sync.claim_ttl_seconds
+        if time.monotonic() - self._claim_renewed < ttl / 3:
+            return
+        async with self._claim_lock:
+            if time.monotonic() - self._claim_renewed < ttl / 3:
+                return
+            await asyncio.to_thread(self.store.extend, self.run_id, utcnow())
+            self._claim_renewed = time.monotonic()
+            log.info("claim of run %s extended", self.run_id)
 
     def _max_ops(self, document: str) -> int:
         return max(1, self.client.scheduler.max_ops_per_document(document))

@@ -1,7 +1,9 @@
 """``retry``: put ERROR rows back to PENDING so the next sync takes them again.
 
-The in-flight markers are kept: a row whose create had an unknown outcome is still
-looked up by key before it is created again.
+The failure count is kept (a success resets it), so ``--max-retries`` can tell a
+chronic failure from a passing one on every use; PENDING rows are synced whatever
+their count. The in-flight markers are kept too: a row whose create had an unknown
+outcome is still looked up by key before it is created again.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ class RetryResult:
 def reset_errors(
     engine: Engine, cfg: AppConfig, *, customer: str | None = None, max_retries: int | None = None
 ) -> RetryResult:
-    """ERROR -> PENDING (retry count reset). ``max_retries``: only rows that have failed
-    at most that many times (leave chronic failures for a person)."""
+    """ERROR -> PENDING. ``max_retries``: only rows that have failed at most that many
+    times (leave chronic failures for a person)."""
     t = reflect_tables(engine, cfg)
     o, ln = t.orders, t.lines
     counts = []

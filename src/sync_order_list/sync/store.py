@@ -33,12 +33,15 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.sqltypes import NullType
 
 from sync_order_list.config import AppConfig
+from sync_order_list.db.engine import redact_url
 from sync_order_list.db.setup import table_names
+from sync_order_list.errors import SchemaError
 from sync_order_list.sync.rows import ClaimedRows, LineRow, OrderRow
 
 # SQL Server has no FOR UPDATE: lock the candidate rows and pass over locked ones
@@ -64,11 +67,18 @@ class SyncTables:
 def reflect_tables(engine: Engine, cfg: AppConfig) -> SyncTables:
     names = table_names(cfg)
     md = MetaData(schema=names.schema)
+    tables: dict[str, Table] = {}
     with engine.connect() as conn:
-        tables = {
-            n: Table(n, md, autoload_with=conn)
-            for n in (names.target, names.lines, names.groups, names.api_log)
-        }
+        for name in (names.target, names.lines, names.groups, names.api_log):
+            try:
+                tables[name] = Table(name, md, autoload_with=conn)
+            except NoSuchTableError:
+                raise SchemaError(
+                    f"table {name!r} does not exist in {redact_url(cfg.database_url)}",
+                    key=f"environments.{cfg.env_name}",
+                    file=str(cfg.path),
+                    hint="run `sync-order-list init-db` first",
+                ) from None
     return SyncTables(
         orders=tables[names.target],
         lines=tables[names.lines],
