@@ -17,6 +17,7 @@ from sqlalchemy.sql.sqltypes import NullType
 from monday_emulator import DEMO_BOARD_ID, EmulatorSettings, ThreadedEmulator, run_in_thread
 from sync_order_list.config import AppConfig
 from sync_order_list.merge import MergeResult, run_merge
+from sync_order_list.monday.encoders import comparable
 from sync_order_list.sample.generator import generate, write_staging
 from sync_order_list.sync import SyncOptions, SyncReport, run_sync
 from tests.conftest import Database
@@ -123,9 +124,15 @@ class Pipeline:
             out.setdefault(key, []).append(item)
         return out
 
-    def assert_board_matches_database(self) -> None:
-        """Every live order is exactly one item, in its group, with its subitems."""
+    def assert_board_matches_database(self, except_columns: frozenset[str] = frozenset()) -> None:
+        """Every live order is exactly one item, in its group, with its name, every mapped
+        value and its subitems (size and qty) as the database has them.
+
+        ``except_columns``: monday columns a test changed on the board on purpose.
+        """
         board = self.board()
+        types = {c["id"]: c["type"] for c in board["columns"]}
+        mapping = self.cfg.settings.monday.items.columns
         groups = {g["id"]: g["title"] for g in board["groups"]}
         items = self.board_items_by_key(board)
         duplicates = {k: len(v) for k, v in items.items() if len(v) > 1}
@@ -145,6 +152,13 @@ class Pipeline:
                 == order["group_name"]
             )
             assert item["name"] == order["item_name"]
+            for db_column, column_id in mapping.items():
+                if column_id in except_columns:
+                    continue
+                on_board = (item["column_values"].get(column_id) or {}).get("text")
+                want_value = comparable(order[db_column], types[column_id])
+                got_value = comparable(on_board, types[column_id])
+                assert got_value == want_value, (key, db_column, column_id, on_board)
             subs = {
                 s["column_values"][size_col]["text"]: s["column_values"][qty_col]["text"]
                 for s in item.get("subitems", [])
