@@ -18,6 +18,7 @@ from monday_emulator import DEMO_BOARD, EmulatorSettings, builtin_spec, run_in_t
 from monday_emulator.threaded import ThreadedEmulator
 from sync_order_list.config import AppConfig, Finding
 from sync_order_list.doctor import DoctorReport
+from tests.conftest import _deep_update
 
 TOKEN = "doctor-token-123"
 
@@ -67,17 +68,6 @@ def with_env(cfg: AppConfig, **update: Any) -> AppConfig:
         update={"environments": {**cfg.settings.environments, cfg.env_name: env}}
     )
     return dataclasses.replace(cfg, settings=settings, env=env)
-
-
-def _deep_update(model: Any, update: dict[str, Any]) -> Any:
-    changes = {}
-    for key, value in update.items():
-        current = getattr(model, key)
-        if isinstance(value, dict) and hasattr(current, "model_copy"):
-            changes[key] = _deep_update(current, value)
-        else:
-            changes[key] = value
-    return model.model_copy(update=changes)
 
 
 def findings(

@@ -463,16 +463,7 @@ class SyncStore:
                         group_id=func.coalesce(bindparam("b_group_id"), o.c.group_id),
                         synced_hash=sent,
                         synced_values=bindparam("b_synced"),
-                        sync_state=case((o.c.row_hash == sent, "SYNCED"), else_="PENDING"),
-                        action_type=case(
-                            (o.c.row_hash == sent, o.c.action_type),
-                            (o.c.action_type == "DELETE", "DELETE"),
-                            else_="UPDATE",
-                        ),
-                        sync_completed_at=batch.now,
-                        sync_error=None,
-                        retry_count=0,
-                        claim_expires_at=None,
+                        **_confirmed(o, o.c.row_hash == sent, batch.now),
                     ),
                     [
                         {
@@ -504,16 +495,7 @@ class SyncStore:
                     .values(
                         monday_subitem_id=bindparam("b_subitem_id"),
                         synced_qty=sent_qty,
-                        sync_state=case((ln.c.qty == sent_qty, "SYNCED"), else_="PENDING"),
-                        action_type=case(
-                            (ln.c.qty == sent_qty, ln.c.action_type),
-                            (ln.c.action_type == "DELETE", "DELETE"),
-                            else_="UPDATE",
-                        ),
-                        sync_completed_at=batch.now,
-                        sync_error=None,
-                        retry_count=0,
-                        claim_expires_at=None,
+                        **_confirmed(ln, ln.c.qty == sent_qty, batch.now),
                     ),
                     [
                         {"b_id": int(d.line_id), "b_subitem_id": d.subitem_id, "b_qty": d.qty}
@@ -595,6 +577,23 @@ class SyncStore:
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(insert(self.t.api_log), list(rows))
+
+
+def _confirmed(table: Table, unchanged: ColumnElement[bool], now: datetime) -> dict[str, Any]:
+    """Values for rows monday confirmed: SYNCED if the row still is what was sent, else
+    PENDING again (it changed meanwhile: an update, since the item now exists)."""
+    return {
+        "sync_state": case((unchanged, "SYNCED"), else_="PENDING"),
+        "action_type": case(
+            (unchanged, table.c.action_type),
+            (table.c.action_type == "DELETE", "DELETE"),
+            else_="UPDATE",
+        ),
+        "sync_completed_at": now,
+        "sync_error": None,
+        "retry_count": 0,
+        "claim_expires_at": None,
+    }
 
 
 def _gone(table: Table, now: datetime | None) -> dict[str, Any]:
