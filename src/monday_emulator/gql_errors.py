@@ -23,7 +23,7 @@ message that has no counterpart here keeps its text, with the code
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,16 +287,37 @@ def _node(error: GraphQLError, index: int = 0) -> Node | None:
     return nodes[index] if len(nodes) > index else None
 
 
-def _undefined_field(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    name, type_name = m["field"], m["type"]
+@dataclass(frozen=True)
+class _Simple:
+    """A graphql-core message whose translation needs only its regex groups:
+    ``message`` is a ``str.format`` template over the match's named groups,
+    ``extensions`` maps each extension key (after ``code``) to the group that fills it,
+    and ``with_node`` gives the error's first node for ``locations`` and ``path``."""
+
+    pattern: re.Pattern[str]
+    message: str
+    code: str
+    extensions: Mapping[str, str] = field(default_factory=dict)
+    with_node: bool = True
+
+
+@dataclass(frozen=True)
+class _Custom:
+    """A graphql-core message that a hand-written mapper translates."""
+
+    pattern: re.Pattern[str]
+    mapper: Mapper
+
+
+def _translate(rule: _Simple, m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
+    groups = m.groupdict()
     return _shape(
         e,
         ctx,
-        f"Field '{name}' doesn't exist on type '{type_name}'",
-        _node(e),
-        code="undefinedField",
-        typeName=type_name,
-        fieldName=name,
+        rule.message.format_map(groups),
+        _node(e) if rule.with_node else None,
+        code=rule.code,
+        **{key: groups[group] for key, group in rule.extensions.items()},
     )
 
 
@@ -432,62 +453,6 @@ def _unknown_type(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str,
     )
 
 
-def _non_input_variable(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        f"{m['type']} isn't a valid input type (on ${m['var']})",
-        _node(e),
-        code="variableRequiresValidType",
-        typeName=m["type"],
-        variableName=m["var"],
-    )
-
-
-def _unknown_fragment(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        f"Fragment {m['name']} was used, but not defined",
-        _node(e),
-        code="useAndDefineFragment",
-        fragmentName=m["name"],
-    )
-
-
-def _unused_fragment(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        f"Fragment {m['name']} was defined, but not used",
-        _node(e),
-        code="useAndDefineFragment",
-        fragmentName=m["name"],
-    )
-
-
-def _fragment_cycle(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        f"Fragment {m['name']} contains an infinite loop",
-        _node(e),
-        code="infiniteLoop",
-        fragmentName=m["name"],
-    )
-
-
-def _unknown_directive(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        f"Directive @{m['name']} is not defined",
-        _node(e),
-        code="undefinedDirective",
-        directiveName=m["name"],
-    )
-
-
 def _field_conflict(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
     names = re.search(r"'([^']+)' and '([^']+)' are different fields", e.message)
     conflicts = f"{names[1]} or {names[2]}" if names else m["reason"]
@@ -499,60 +464,6 @@ def _field_conflict(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[st
         code="fieldConflict",
         fieldName=m["name"],
         conflicts=conflicts,
-    )
-
-
-def _anonymous_not_alone(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        "Operation name is required when multiple operations are present",
-        None,
-        code="uniquelyNamedOperations",
-    )
-
-
-def _duplicate_operation(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        f'Operation name "{m["name"]}" must be unique',
-        None,
-        code="uniquelyNamedOperations",
-        operationName=m["name"],
-    )
-
-
-def _duplicate_variable(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        f'There can only be one variable named "{m["name"]}"',
-        None,
-        code="variableNotUnique",
-        variableName=m["name"],
-    )
-
-
-def _duplicate_argument(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        f'There can be only one argument named "{m["name"]}"',
-        _node(e),
-        code="argumentNotUnique",
-        name=m["name"],
-    )
-
-
-def _duplicate_fragment(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        f'Fragment name "{m["name"]}" must be unique',
-        None,
-        code="fragmentNotUnique",
-        fragmentName=m["name"],
     )
 
 
@@ -571,57 +482,108 @@ def _cannot_spread(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str
     )
 
 
-def _no_subscriptions(m: re.Match[str], e: GraphQLError, ctx: _Context) -> dict[str, Any]:
-    return _shape(
-        e,
-        ctx,
-        "Schema is not configured for subscriptions",
-        None,
-        code="missingSubscriptionConfiguration",
-    )
-
-
-_PATTERNS: list[tuple[re.Pattern[str], Mapper]] = [
-    (re.compile(r"^Cannot query field '(?P<field>[^']+)' on type '(?P<type>[^']+)'\."), _undefined_field),
-    (
+# graphql-core's messages, tried in this order: the first that matches translates
+_RULES: tuple[_Simple | _Custom, ...] = (
+    _Simple(
+        re.compile(r"^Cannot query field '(?P<field>[^']+)' on type '(?P<type>[^']+)'\."),
+        "Field '{field}' doesn't exist on type '{type}'",
+        "undefinedField",
+        {"typeName": "type", "fieldName": "field"},
+    ),
+    _Custom(
         re.compile(r"^Unknown argument '(?P<arg>[^']+)' on (?P<kind>field|directive) '@?(?:[^'.]+\.)?(?P<field>[^'.]+)'\."),
         _unknown_argument,
     ),
-    (
+    _Custom(
         re.compile(r"^Field '(?P<field>[^']+)' must not have a selection since type '(?P<type>[^']+)'"),
         _scalar_selection,
     ),
-    (
+    _Custom(
         re.compile(r"^Field '(?P<field>[^']+)' of type '(?P<type>[^']+)' must have a selection of subfields"),
         _missing_selection,
     ),
-    (re.compile(r"^Variable '\$(?P<var>[^']+)' is not defined"), _variable_not_defined),
-    (re.compile(r"^Variable '\$(?P<var>[^']+)' is never used"), _variable_not_used),
-    (
+    _Custom(re.compile(r"^Variable '\$(?P<var>[^']+)' is not defined"), _variable_not_defined),
+    _Custom(re.compile(r"^Variable '\$(?P<var>[^']+)' is never used"), _variable_not_used),
+    _Custom(
         re.compile(r"^Variable '\$(?P<var>[^']+)' of type '(?P<declared>[^']+)' used in position expecting type '(?P<expected>[^']+)'"),
         _variable_mismatch,
     ),
-    (re.compile(r"^Unknown type '(?P<type>[^']+)'\."), _unknown_type),
-    (
+    _Custom(re.compile(r"^Unknown type '(?P<type>[^']+)'\."), _unknown_type),
+    _Simple(
         re.compile(r"^Variable '\$(?P<var>[^']+)' cannot be non-input type '(?P<type>[^']+)'"),
-        _non_input_variable,
+        "{type} isn't a valid input type (on ${var})",
+        "variableRequiresValidType",
+        {"typeName": "type", "variableName": "var"},
     ),
-    (re.compile(r"^Unknown fragment '(?P<name>[^']+)'\."), _unknown_fragment),
-    (re.compile(r"^Fragment '(?P<name>[^']+)' is never used"), _unused_fragment),
-    (re.compile(r"^Cannot spread fragment '(?P<name>[^']+)' within itself"), _fragment_cycle),
-    (re.compile(r"^Unknown directive '@(?P<name>[^']+)'\."), _unknown_directive),
-    (re.compile(r"^Fields '(?P<name>[^']+)' conflict because (?P<reason>.*)$", re.S), _field_conflict),
-    (re.compile(r"^This anonymous operation must be the only defined operation"), _anonymous_not_alone),
-    (re.compile(r"^There can be only one operation named '(?P<name>[^']+)'"), _duplicate_operation),
-    (re.compile(r"^There can be only one variable named '\$(?P<name>[^']+)'"), _duplicate_variable),
-    (re.compile(r"^There can be only one argument named '(?P<name>[^']+)'"), _duplicate_argument),
-    (re.compile(r"^There can be only one fragment named '(?P<name>[^']+)'"), _duplicate_fragment),
-    (re.compile(r"^The subscription operation is not supported"), _no_subscriptions),
-    (
+    _Simple(
+        re.compile(r"^Unknown fragment '(?P<name>[^']+)'\."),
+        "Fragment {name} was used, but not defined",
+        "useAndDefineFragment",
+        {"fragmentName": "name"},
+    ),
+    _Simple(
+        re.compile(r"^Fragment '(?P<name>[^']+)' is never used"),
+        "Fragment {name} was defined, but not used",
+        "useAndDefineFragment",
+        {"fragmentName": "name"},
+    ),
+    _Simple(
+        re.compile(r"^Cannot spread fragment '(?P<name>[^']+)' within itself"),
+        "Fragment {name} contains an infinite loop",
+        "infiniteLoop",
+        {"fragmentName": "name"},
+    ),
+    _Simple(
+        re.compile(r"^Unknown directive '@(?P<name>[^']+)'\."),
+        "Directive @{name} is not defined",
+        "undefinedDirective",
+        {"directiveName": "name"},
+    ),
+    _Custom(re.compile(r"^Fields '(?P<name>[^']+)' conflict because (?P<reason>.*)$", re.S), _field_conflict),
+    _Simple(
+        re.compile(r"^This anonymous operation must be the only defined operation"),
+        "Operation name is required when multiple operations are present",
+        "uniquelyNamedOperations",
+        with_node=False,
+    ),
+    _Simple(
+        re.compile(r"^There can be only one operation named '(?P<name>[^']+)'"),
+        'Operation name "{name}" must be unique',
+        "uniquelyNamedOperations",
+        {"operationName": "name"},
+        with_node=False,
+    ),
+    _Simple(
+        re.compile(r"^There can be only one variable named '\$(?P<name>[^']+)'"),
+        'There can only be one variable named "{name}"',
+        "variableNotUnique",
+        {"variableName": "name"},
+        with_node=False,
+    ),
+    _Simple(
+        re.compile(r"^There can be only one argument named '(?P<name>[^']+)'"),
+        'There can be only one argument named "{name}"',
+        "argumentNotUnique",
+        {"name": "name"},
+    ),
+    _Simple(
+        re.compile(r"^There can be only one fragment named '(?P<name>[^']+)'"),
+        'Fragment name "{name}" must be unique',
+        "fragmentNotUnique",
+        {"fragmentName": "name"},
+        with_node=False,
+    ),
+    _Simple(
+        re.compile(r"^The subscription operation is not supported"),
+        "Schema is not configured for subscriptions",
+        "missingSubscriptionConfiguration",
+        with_node=False,
+    ),
+    _Custom(
         re.compile(r"^Fragment (?:'(?P<name>[^']+)' )?cannot be spread here as objects of type '(?P<parent>[^']+)' can never be of type '(?P<fragment>[^']+)'"),
         _cannot_spread,
     ),
-]  # fmt: skip
+)  # fmt: skip
 
 _MISSING_ARGUMENT = re.compile(
     r"^Argument '(?P<owner>[^']+)\((?P<arg>[^:)]+):\)' of type '(?P<type>[^']+)' is required"
@@ -683,10 +645,12 @@ def _shape_one(
         else:
             missing[key] = (error, kind, owner, [found["arg"]])
         return None
-    for pattern, mapper in _PATTERNS:
-        match = pattern.match(message)
+    for rule in _RULES:
+        match = rule.pattern.match(message)
         if match:
-            return mapper(match, error, ctx)
+            if isinstance(rule, _Simple):
+                return _translate(rule, match, error, ctx)
+            return rule.mapper(match, error, ctx)
     node = _node(error)
     if isinstance(node, ValueNode | ObjectFieldNode):
         return _bad_literal(error, ctx, node)
