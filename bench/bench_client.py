@@ -20,8 +20,14 @@ import argparse
 import asyncio
 import json
 import math
+import sys
 import time
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.monday.support import SharedClock  # the client and emulator share one clock
 
 from monday_emulator import DEMO_BOARD_ID, EmulatorServer, EmulatorSettings
 from monday_emulator.clock import Clock as EmulatorClock
@@ -30,26 +36,6 @@ from sync_order_list.monday import MondayClient, Op, column_values_json, compose
 
 TOKEN = "bench-token"
 KEY_COLUMN = "text_mkr5wya6"
-
-
-class SharedClock:
-    """The emulator's clock, jumped forward only while nothing is in flight."""
-
-    def __init__(self, clock: EmulatorClock) -> None:
-        self.clock = clock
-        self.client: MondayClient | None = None
-
-    def monotonic(self) -> float:
-        return self.clock.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        target = self.clock.monotonic() + seconds
-        while self.clock.monotonic() < target:
-            if self.client is None or self.client.scheduler.in_flight == 0:
-                self.clock.advance(target - self.clock.monotonic())
-                break
-            await asyncio.sleep(0.002)
-        await asyncio.sleep(0)
 
 
 def create_op(key: str) -> Op:

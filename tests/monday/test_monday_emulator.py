@@ -12,54 +12,24 @@ from decimal import Decimal
 
 import pytest
 
-from sync_order_list.config.models import BatchSettings, RateSettings
-from sync_order_list.errors import MondayTransportError
-from sync_order_list.monday import documents
-from sync_order_list.monday.client import MondayClient, RequestRecord
-from sync_order_list.monday.encoders import column_values_json, encode_column_values
-from sync_order_list.monday.schema import fetch_board_schema
-
-emulator = pytest.importorskip("monday_emulator")
-if not hasattr(emulator, "EmulatorServer"):
-    pytest.skip("monday_emulator has no EmulatorServer yet", allow_module_level=True)
-
-from monday_emulator import (  # noqa: E402
+from monday_emulator import (
     DEMO_BOARD_ID,
     DEMO_SUBITEMS_BOARD_ID,
     EmulatorServer,
     EmulatorSettings,
     ScriptedFault,
 )
-from monday_emulator.clock import Clock as EmulatorClock  # noqa: E402
+from monday_emulator.clock import Clock as EmulatorClock
+from sync_order_list.config.models import BatchSettings, RateSettings
+from sync_order_list.errors import MondayTransportError
+from sync_order_list.monday import documents
+from sync_order_list.monday.client import MondayClient, RequestRecord
+from sync_order_list.monday.encoders import column_values_json, encode_column_values
+from sync_order_list.monday.schema import fetch_board_schema
+from tests.monday.support import SharedClock
 
 TOKEN = "emulator-token-7c1d"
 KEY_COLUMN = "text_mkr5wya6"
-
-
-class SharedClock:
-    """The client's clock is the emulator's, moved forward (an autojump clock) only
-    while none of the client's requests is in flight: a wait for the budget window
-    then costs no real time, yet never skips time under a request on its way."""
-
-    def __init__(self, clock: EmulatorClock) -> None:
-        self.clock = clock
-        self.client: MondayClient | None = None
-
-    def monotonic(self) -> float:
-        return self.clock.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        target = self.clock.monotonic() + seconds
-        for _ in range(100_000):
-            now = self.clock.monotonic()
-            if now >= target:
-                return
-            if self.client is None or self.client.scheduler.in_flight == 0:
-                self.clock.advance(target - now)
-                await asyncio.sleep(0)
-                return
-            await asyncio.sleep(0.002)  # a request is on its way: let real time pass
-        raise AssertionError("SharedClock.sleep never finished")
 
 
 def shared_client(emu: EmulatorServer, emu_clock: EmulatorClock, **kw) -> MondayClient:

@@ -211,15 +211,8 @@ def comparable(value: DbValue, column_type: str | None = None) -> str:
     """
     if _is_blank(value):
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | Decimal):
-        try:
-            return _number_text(value)
-        except _Invalid:
-            return str(value)
-    if isinstance(value, datetime | date):
-        return _datetime_text(value)
+    if isinstance(value, bool | int | float | Decimal | datetime | date):
+        return _scalar_text(value)
     text = _as_text(value).strip()
     try:
         if column_type == "numbers":
