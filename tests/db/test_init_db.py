@@ -57,3 +57,26 @@ def test_init_db_is_idempotent_and_refuses_a_missing_table(tmp_path) -> None:  #
     again = init_db(engine, cfg, order_tables=True)
     assert again.created_tables == [] and again.added_columns == []
     engine.dispose()
+
+
+def test_init_db_adds_columns_a_newer_version_gave_its_own_tables(database: Database) -> None:
+    """Upgrading is running init-db again: an owned table created by an older version
+    (SYNC_RUNS without the heartbeat) gets the new nullable columns."""
+    db = database
+    schema = db.cfg.env.db_schema
+    runs = db.cfg.settings.tables.runs
+    table = f'"{schema}"."{runs}"' if schema else f'"{runs}"'
+    with db.engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {table}"))
+        conn.execute(
+            text(
+                f"CREATE TABLE {table} (run_id VARCHAR(36) PRIMARY KEY, environment VARCHAR(50) "
+                "NOT NULL, command VARCHAR(50) NOT NULL, started_at TIMESTAMP NOT NULL)"
+            )
+        )
+    report = init_db(db.engine, db.cfg)
+    assert f"{runs}.heartbeat_at" in report.added_columns
+    assert f"{runs}.outcome" in report.added_columns
+    columns = {c["name"] for c in inspect(db.engine).get_columns(runs, schema=schema)}
+    assert {"heartbeat_at", "host", "pid", "message"} <= columns
+    assert init_db(db.engine, db.cfg).added_columns == []

@@ -203,6 +203,7 @@ class TableSettings(_Section):
     groups: str = "SYNC_GROUPS"
     runs: str = "SYNC_RUNS"
     api_log: str = "SYNC_API_LOG"
+    documents: str = "SYNC_DOCUMENTS"
 
 
 class Settings(_Section):

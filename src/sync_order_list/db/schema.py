@@ -78,6 +78,7 @@ class TableNames:
     groups: str
     runs: str
     api_log: str
+    documents: str = "SYNC_DOCUMENTS"
     schema: str | None = None
 
 
@@ -141,6 +142,10 @@ def owned_metadata(names: TableNames) -> MetaData:
         Column("synced_rows", Integer),
         Column("error_rows", Integer),
         Column("message", LongText),
+        # a live run renews this; a run left "running" with a stale heartbeat is dead
+        Column("heartbeat_at", Timestamp),
+        Column("host", Unicode(255)),
+        Column("pid", Integer),
     )
     Table(
         names.api_log,
@@ -159,5 +164,23 @@ def owned_metadata(names: TableNames) -> MetaData:
         Column("request_id", String(100)),
         Column("attempt", Integer),
         Index(f"ix_{names.api_log}_run", "run_id"),
+    )
+    Table(
+        names.documents,
+        md,
+        # one mutation document: recorded before it is sent, under its Idempotency-Key
+        Column("doc_key", String(64), primary_key=True),
+        Column("run_id", String(36), nullable=False),
+        Column("board_id", String(20), nullable=False),
+        Column("created_at", Timestamp, nullable=False),
+        Column("finished_at", Timestamp),
+        Column("state", String(12), nullable=False),
+        Column("body", LongText, nullable=False),
+        Column("ops", LongText, nullable=False),
+        Column("message", LongText),
+        CheckConstraint(
+            "state IN ('SENDING', 'DONE', 'UNKNOWN', 'FAILED')", name=f"ck_{names.documents}_state"
+        ),
+        Index(f"ix_{names.documents}_state", "state", "created_at"),
     )
     return md

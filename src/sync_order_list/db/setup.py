@@ -37,6 +37,7 @@ def table_names(cfg: AppConfig) -> TableNames:
         groups=t.groups,
         runs=t.runs,
         api_log=t.api_log,
+        documents=t.documents,
         schema=cfg.env.db_schema,
     )
 
@@ -115,9 +116,11 @@ def init_db(engine: Engine, cfg: AppConfig, *, order_tables: bool = False) -> In
                 )
                 report.indexes.append(index)
             before = set(inspect(conn).get_table_names(schema=names.schema))
-            owned_metadata(names).create_all(conn, checkfirst=True)
+            owned = owned_metadata(names)
+            owned.create_all(conn, checkfirst=True)
             after = set(inspect(conn).get_table_names(schema=names.schema))
             report.created_tables += sorted(after - before)
+            report.added_columns += _add_owned_columns(conn, sql, owned, before & after)
     except SQLAlchemyError as exc:
         raise DatabaseError(f"init-db failed: {exc.__class__.__name__}: {exc.orig or exc}") from exc
     return report
@@ -144,6 +147,36 @@ def _ensure_state_check(conn: Any, sql: SqlDialect, names: TableNames, report: I
         )
     )
     report.added_columns.append("CHECK on sync_state")
+
+
+def _add_owned_columns(
+    conn: Any, sql: SqlDialect, owned: MetaData, existing_tables: set[str]
+) -> list[str]:
+    """Columns a newer version added to a table the tool owns (all nullable): added to
+    tables created by an older version, so upgrading is running ``init-db`` again."""
+    added = []
+    for table in owned.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        have = {c.name for c in live_columns(conn, table.name, table.schema)}
+        for column in table.columns:
+            if column.name in have or not column.nullable or column.primary_key:
+                continue
+            conn.execute(
+                statement(
+                    "add_column",
+                    sql,
+                    target=table.name,
+                    column=column.name,
+                    type_sql=sql.type_sql(column.type),
+                    default=None,
+                    check=False,
+                    check_name=None,
+                    states=SYNC_STATES,
+                )
+            )
+            added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def _literal(value: str | int | None) -> str | None:
