@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -24,9 +24,7 @@ from .errors import MondayError
 from .model import ACTIVE
 from .settings import FaultConfig
 from .specs import DEMO_BOARD, builtin_spec, dump_board, specs_of
-
-if TYPE_CHECKING:
-    from .state import EmulatorState
+from .state import EmulatorState
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

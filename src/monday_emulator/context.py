@@ -1,19 +1,21 @@
-"""Per-request context handed to resolvers."""
+"""Per-request context handed to resolvers: the parts of the emulator a resolver
+reads (the store, the settings, the cursors), never the whole emulator state."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from .cursors import CursorRegistry
 from .limits import Charge
-
-if TYPE_CHECKING:
-    from .state import EmulatorState
+from .settings import EmulatorSettings
+from .store import Store
 
 
 @dataclass
 class RequestContext:
-    state: EmulatorState
+    store: Store
+    settings: EmulatorSettings
+    cursors: CursorRegistry
     api_version: str
     request_id: str
     charge: Charge | None = None  # set once the document is priced and charged

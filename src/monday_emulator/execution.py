@@ -14,7 +14,7 @@ import copy
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from graphql import (
     DocumentNode,
@@ -23,6 +23,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     ListValueNode,
     Node,
     ObjectValueNode,
@@ -35,23 +36,38 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from . import gql_errors
+from .complexity import ComplexityCalculator
 from .context import RequestContext
+from .cursors import CursorRegistry
 from .errors import MondayError
-from .limits import Charge, Rejection
+from .limits import Charge, Limiter, Rejection
+from .settings import EmulatorSettings
+from .store import Store
 
 try:  # graphql-core 3.3: build once, coerce the variables once, then execute
     from graphql import Executor
 except ImportError:  # pragma: no cover - graphql-core 3.2
     Executor = None  # type: ignore[assignment,misc]
 
-if TYPE_CHECKING:
-    from .state import EmulatorState
-
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 256  # distinct document texts kept parsed and validated
 CACHE_MAX_CHARS = 256 * 1024  # longer texts are prepared every time, never kept
 HARD_MAX_DEPTH = 200  # beyond this, validation itself could exhaust the stack
+
+
+class ApiState(Protocol):
+    """What running a request needs from the emulator (``EmulatorState`` has it all):
+    the schema and its document cache, the pricing, the limiter, and what the
+    resolvers read."""
+
+    settings: EmulatorSettings
+    schema: GraphQLSchema
+    documents: DocumentCache
+    complexity: ComplexityCalculator
+    limiter: Limiter
+    store: Store
+    cursors: CursorRegistry
 
 
 @dataclass
@@ -242,7 +258,7 @@ def _measure(root: Node) -> tuple[int, list[tuple[int, str]]]:
 # ---------------------------------------------------------------- one request
 
 
-def run_document(state: EmulatorState, payload: Any, api_version: str, request_id: str) -> Outcome:
+def run_document(state: ApiState, payload: Any, api_version: str, request_id: str) -> Outcome:
     if not isinstance(payload, dict):
         return _bad_request("The request body must be a JSON object")
     query = payload.get("query")
@@ -290,7 +306,13 @@ def run_document(state: EmulatorState, payload: Any, api_version: str, request_i
         return Outcome(200, {"errors": [error]}, error_codes=[error["extensions"]["code"]])
     assert prepared.document is not None
 
-    context = RequestContext(state=state, api_version=api_version, request_id=request_id)
+    context = RequestContext(
+        store=state.store,
+        settings=state.settings,
+        cursors=state.cursors,
+        api_version=api_version,
+        request_id=request_id,
+    )
     executor: Any = None
     if Executor is not None:
         built = Executor.build(

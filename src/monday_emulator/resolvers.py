@@ -30,7 +30,7 @@ def _ctx(info: GraphQLResolveInfo) -> RequestContext:
 
 
 def _store(info: GraphQLResolveInfo) -> Store:
-    return info.context.state.store
+    return _ctx(info).store
 
 
 # ---------------------------------------------------------------- views
@@ -50,7 +50,7 @@ def group_view(board: Board, group: Group) -> dict[str, Any]:
 
 
 def _user(info: GraphQLResolveInfo) -> dict[str, Any]:
-    s = _ctx(info).state.settings
+    s = _ctx(info).settings
     return {
         "id": str(s.user_id),
         "name": s.user_name,
@@ -73,7 +73,7 @@ def _user(info: GraphQLResolveInfo) -> dict[str, Any]:
 
 
 def _account(info: GraphQLResolveInfo) -> dict[str, Any]:
-    s = _ctx(info).state.settings
+    s = _ctx(info).settings
     return {
         "id": str(s.account_id),
         "name": s.account_name,
@@ -90,7 +90,7 @@ def _account(info: GraphQLResolveInfo) -> dict[str, Any]:
 
 
 def _check_limit(info: GraphQLResolveInfo, limit: int) -> None:
-    maximum = _ctx(info).state.settings.items_page_max_limit
+    maximum = _ctx(info).settings.items_page_max_limit
     if limit < 1 or limit > maximum:
         raise errors.invalid_argument(
             f"limit must be between 1 and {maximum}", limit=limit, max_limit=maximum
@@ -100,14 +100,14 @@ def _check_limit(info: GraphQLResolveInfo, limit: int) -> None:
 def _page(info: GraphQLResolveInfo, board: Board, ids: list[str], limit: int) -> dict[str, Any]:
     store = _store(info)
     items = [store.items[i] for i in ids[:limit]]
-    cursor = _ctx(info).state.cursors.issue(board.id, ids[limit:])
+    cursor = _ctx(info).cursors.issue(board.id, ids[limit:])
     return {"cursor": cursor, "items": items}
 
 
 def _continue(info: GraphQLResolveInfo, cursor: str, limit: int) -> dict[str, Any]:
-    state = _ctx(info).state
-    cursor_state = state.cursors.take(cursor)
-    store = state.store
+    context = _ctx(info)
+    cursor_state = context.cursors.take(cursor)
+    store = context.store
     remaining = [
         i for i in cursor_state.remaining if i in store.items and store.items[i].state == ACTIVE
     ]
@@ -178,7 +178,7 @@ def q_items(
     exclude_nonactive: bool | None = None,
 ) -> list[Item]:
     store = _store(info)
-    maximum = _ctx(info).state.settings.items_ids_max
+    maximum = _ctx(info).settings.items_ids_max
     if ids is not None:
         if len(ids) > maximum:
             raise errors.invalid_argument(
@@ -315,7 +315,7 @@ def board_top_group(board: Board, info: GraphQLResolveInfo) -> dict[str, Any]:
 
 
 def board_url(board: Board, info: GraphQLResolveInfo) -> str:
-    slug = _ctx(info).state.settings.account_slug
+    slug = _ctx(info).settings.account_slug
     return f"https://{slug}.monday.com/boards/{board.id}"
 
 
@@ -364,7 +364,7 @@ def item_parent(item: Item, info: GraphQLResolveInfo) -> Item | None:
 
 
 def item_url(item: Item, info: GraphQLResolveInfo) -> str:
-    slug = _ctx(info).state.settings.account_slug
+    slug = _ctx(info).settings.account_slug
     return f"https://{slug}.monday.com/boards/{item.board_id}/pulses/{item.id}"
 
 
@@ -637,7 +637,7 @@ FIELD_RESOLVERS: dict[str, dict[str, Resolver]] = {
         "groups": board_groups,
         "items_page": board_items_page,
         "items_count": board_items_count,
-        "items_limit": lambda b, info: _ctx(info).state.settings.items_per_board,
+        "items_limit": lambda b, info: _ctx(info).settings.items_per_board,
         "top_group": board_top_group,
         "url": board_url,
         "permissions": lambda b, info: "everyone",
@@ -658,9 +658,7 @@ FIELD_RESOLVERS: dict[str, dict[str, Resolver]] = {
         "parent_item": item_parent,
         "url": item_url,
         "relative_link": item_relative_link,
-        "email": lambda i, info: (
-            f"pulse-{i.id}@{_ctx(info).state.settings.account_slug}.monday.com"
-        ),
+        "email": lambda i, info: f"pulse-{i.id}@{_ctx(info).settings.account_slug}.monday.com",
         "creator": lambda i, info: _user(info),
         "subscribers": lambda i, info: [_user(info)],
         "updates": lambda i, info, **_: [],

@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from aiohttp import web
 
 from .columns import dropdown_labels, text_of
 from .model import ACTIVE, DELETED, Board, Column, Group, Item
-
-if TYPE_CHECKING:
-    from .state import EmulatorState
-    from .store import Store
+from .state import EmulatorState
+from .store import Store
 
 DEFAULT_LIMIT = 500
 HIDDEN_TYPES = ("name", "subtasks")
