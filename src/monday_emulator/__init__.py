@@ -28,8 +28,8 @@ See docs/emulator.md.
 from .clock import Clock, ManualClock
 from .server import STATE_KEY, EmulatorServer, create_app
 from .settings import EmulatorSettings, FaultConfig, ScriptedFault
-from .specs import DEMO_BOARD, SMALL_BOARD, builtin_spec, dump_board
 from .state import EmulatorState
+from .store.specs import DEMO_BOARD, SMALL_BOARD, builtin_spec, dump_board
 from .threaded import ThreadedEmulator, run_in_thread
 
 DEMO_BOARD_ID = "8709134353"

@@ -16,14 +16,14 @@ from typing import Any
 from aiohttp import web
 
 from . import strict_json
-from .admin import register_admin_routes
+from .admin.routes import register_admin_routes
+from .admin.viewer import register_viewer
 from .clock import Clock
-from .execution import run_document
-from .faults import FaultDecision
-from .limits import Rejection
+from .graphql_api.execution import run_document
+from .limits.faults import FaultDecision
+from .limits.limiter import Rejection
 from .settings import EmulatorSettings
 from .state import BoardsArg, EmulatorState
-from .viewer import register_viewer
 
 log = logging.getLogger(__name__)
 
@@ -288,8 +288,8 @@ def _rate_message(code: str) -> str:
 def create_app(state: EmulatorState, setup: AppSetup | None = None) -> web.Application:
     """The aiohttp application. ``setup`` (or ``app.router.add_*`` before the app
     starts) adds routes; the state is at ``app[STATE_KEY]``. The read-only board
-    viewer (``viewer.py``) serves ``GET /`` and ``GET /boards/{id}`` unless ``setup``
-    took those paths."""
+    viewer (``admin/viewer.py``) serves ``GET /`` and ``GET /boards/{id}`` unless
+    ``setup`` took those paths."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE_KEY] = state
     app.router.add_post("/v2", api_handler)

@@ -10,17 +10,17 @@ from typing import Any
 from graphql import GraphQLSchema
 
 from .clock import Clock
-from .complexity import ComplexityCalculator
-from .cursors import CursorRegistry
-from .execution import DocumentCache
-from .faults import FaultInjector
-from .limits import Limiter
-from .persistence import SqliteBackend
-from .schema import executable_schema
+from .graphql_api.complexity import ComplexityCalculator
+from .graphql_api.cursors import CursorRegistry
+from .graphql_api.execution import DocumentCache
+from .graphql_api.schema import executable_schema
+from .limits.faults import FaultInjector
+from .limits.limiter import Limiter
+from .limits.stats import Stats
 from .settings import EmulatorSettings
-from .specs import DEMO_BOARD, builtin_spec, load_board, read_specs, specs_of
-from .stats import Stats
-from .store import Store
+from .store.persistence import SqliteBackend
+from .store.specs import DEMO_BOARD, builtin_spec, load_board, read_specs, specs_of
+from .store.store import Store
 
 BoardsArg = str | Path | dict[str, Any] | list[dict[str, Any]] | None
 

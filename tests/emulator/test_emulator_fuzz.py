@@ -45,7 +45,7 @@ from monday_emulator import (
     builtin_spec,
     run_in_thread,
 )
-from monday_emulator.schema import executable_schema  # noqa: E402
+from monday_emulator.graphql_api.schema import executable_schema  # noqa: E402
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402

@@ -17,7 +17,7 @@ from graphql import (
     print_ast,
 )
 
-from monday_emulator.schema import schema_sdl
+from monday_emulator.graphql_api.schema import schema_sdl
 
 BUILTIN = {"String", "Int", "Float", "Boolean", "ID"}
 

@@ -11,7 +11,7 @@ from sync_order_list.monday import documents
 from sync_order_list.monday.documents import Op, compose, ensure_complexity, load, single
 
 REPO = Path(__file__).resolve().parents[2]
-EMULATOR_SDL = REPO / "src" / "monday_emulator" / "schema.graphql"
+EMULATOR_SDL = REPO / "src" / "monday_emulator" / "graphql_api" / "schema.graphql"
 
 EXPECTED = {
     "board_schema",

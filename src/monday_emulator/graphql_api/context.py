@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..limits.limiter import Charge
+from ..settings import EmulatorSettings
+from ..store.store import Store
 from .cursors import CursorRegistry
-from .limits import Charge
-from .settings import EmulatorSettings
-from .store import Store
 
 
 @dataclass

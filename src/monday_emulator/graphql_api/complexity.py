@@ -29,7 +29,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 
-from .settings import EmulatorSettings
+from ..settings import EmulatorSettings
 
 PAGED_FIELDS = {"items_page", "next_items_page", "items_page_by_column_values"}
 FREE_FIELDS = {"complexity"}

@@ -35,14 +35,14 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from ..errors import MondayError
+from ..limits.limiter import Charge, Limiter, Rejection
+from ..settings import EmulatorSettings
+from ..store.store import Store
 from . import gql_errors
 from .complexity import ComplexityCalculator
 from .context import RequestContext
 from .cursors import CursorRegistry
-from .errors import MondayError
-from .limits import Charge, Limiter, Rejection
-from .settings import EmulatorSettings
-from .store import Store
 
 try:  # graphql-core 3.3: build once, coerce the variables once, then execute
     from graphql import Executor

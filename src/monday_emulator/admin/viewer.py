@@ -24,10 +24,10 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from .columns import dropdown_labels, text_of
-from .model import ACTIVE, DELETED, Board, Column, Group, Item
-from .state import EmulatorState
-from .store import Store
+from ..state import EmulatorState
+from ..store.columns import dropdown_labels, text_of
+from ..store.model import ACTIVE, DELETED, Board, Column, Group, Item
+from ..store.store import Store
 
 DEFAULT_LIMIT = 500
 HIDDEN_TYPES = ("name", "subtasks")

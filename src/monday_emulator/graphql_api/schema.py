@@ -13,7 +13,7 @@ SCHEMA_FILE = "schema.graphql"
 
 
 def schema_sdl() -> str:
-    return resources.files("monday_emulator").joinpath(SCHEMA_FILE).read_text("utf-8")
+    return resources.files("monday_emulator.graphql_api").joinpath(SCHEMA_FILE).read_text("utf-8")
 
 
 @lru_cache(maxsize=1)

@@ -20,11 +20,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .errors import MondayError
-from .model import ACTIVE
-from .settings import FaultConfig
-from .specs import DEMO_BOARD, builtin_spec, dump_board, specs_of
-from .state import EmulatorState
+from ..errors import MondayError
+from ..settings import FaultConfig
+from ..state import EmulatorState
+from ..store.model import ACTIVE
+from ..store.specs import DEMO_BOARD, builtin_spec, dump_board, specs_of
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

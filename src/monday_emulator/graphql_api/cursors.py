@@ -10,8 +10,8 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from . import errors
-from .clock import Clock
+from .. import errors
+from ..clock import Clock
 
 MAX_CURSORS = 2_000
 

@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .clock import Clock
-from .settings import EmulatorSettings
+from ..clock import Clock
+from ..settings import EmulatorSettings
 
 
 @dataclass

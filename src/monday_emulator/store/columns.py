@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from . import strict_json
-from .errors import MondayError, column_value_error, invalid_argument
+from .. import strict_json
+from ..errors import MondayError, column_value_error, invalid_argument
 from .model import Column, Item
 
 # Column types the emulator stores values for, and the GraphQL object type of each.

@@ -7,12 +7,12 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
-from . import errors
-from .columns import VALUE_TYPES, decode_json_argument, render
+from .. import errors
+from ..store.columns import VALUE_TYPES, decode_json_argument, render
+from ..store.filters import ItemFilter, matches_column_values, order_items
+from ..store.model import ACTIVE, ARCHIVED, DELETED, Board, Group, Item
+from ..store.store import Store
 from .context import RequestContext
-from .filters import ItemFilter, matches_column_values, order_items
-from .model import ACTIVE, ARCHIVED, DELETED, Board, Group, Item
-from .store import Store
 
 KNOWN_VERSIONS = [
     ("2024-10", "deprecated"),

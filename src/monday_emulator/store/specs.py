@@ -43,8 +43,8 @@ SMALL_BOARD = "small_board.json"
 
 
 def builtin_spec(name: str) -> dict[str, Any]:
-    """A spec shipped in ``monday_emulator/boards/``."""
-    text = resources.files("monday_emulator").joinpath("boards", name).read_text("utf-8")
+    """A spec shipped in ``monday_emulator/store/boards/``."""
+    text = resources.files("monday_emulator.store").joinpath("boards", name).read_text("utf-8")
     return json.loads(text)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import errors
+from .. import errors
 from .columns import dropdown_labels, sortable, text_of
 from .model import Board, Item
 

@@ -9,8 +9,9 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from . import errors
-from .clock import Clock, iso_z, stamps
+from .. import errors
+from ..clock import Clock, iso_z, stamps
+from ..settings import EmulatorSettings
 from .columns import (
     CREATABLE_TYPES,
     ID_PREFIX,
@@ -22,7 +23,6 @@ from .columns import (
 from .ids import IdSequence, column_id, group_id
 from .model import ACTIVE, ARCHIVED, DELETED, Board, Column, Group, Item
 from .persistence import SqliteBackend
-from .settings import EmulatorSettings
 
 GROUP_COLORS = [
     "#579bfc", "#00c875", "#fdab3d", "#df2f4a", "#a25ddc", "#037f4c", "#ffcb00",

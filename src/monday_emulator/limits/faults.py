@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .settings import FaultConfig
+from ..settings import FaultConfig
 
 
 @dataclass
