@@ -20,17 +20,12 @@ import argparse
 import asyncio
 import json
 import math
-import sys
 import time
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.monday.support import SharedClock  # the client and emulator share one clock
 
 from monday_emulator import DEMO_BOARD_ID, EmulatorServer, EmulatorSettings
 from monday_emulator.clock import Clock as EmulatorClock
+from monday_emulator.clock import SharedClock  # the client and emulator share one clock
 from sync_order_list.config.models import BatchSettings, RateSettings
 from sync_order_list.monday import MondayClient, Op, column_values_json, compose
 
@@ -117,7 +112,7 @@ async def budget(args: argparse.Namespace) -> dict[str, Any]:
     shared = SharedClock(clock)
     async with EmulatorServer(settings, clock=clock) as emu:
         client = MondayClient(emu.url, TOKEN, "2025-04", batch=batch, rate=rate, clock=shared)
-        shared.client = client
+        shared.in_flight = lambda: client.scheduler.in_flight
         async with client:
             real_start, start = time.perf_counter(), clock.monotonic()
             result = await run_creates(client, args.items, batch)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import sys
 import tempfile
 import time
 import uuid
@@ -21,14 +20,12 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, create_engine, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sync_order_list.config import config_for
+from sync_order_list.db import init_db, make_engine
+from sync_order_list.merge import run_merge
+from sync_order_list.sample.generator import iter_rows, order_key, write_staging
 
-from tests.conftest import make_config  # noqa: E402
-
-from sync_order_list.db import init_db, make_engine  # noqa: E402
-from sync_order_list.merge import run_merge  # noqa: E402
-from sync_order_list.sample.generator import iter_rows, order_key, write_staging  # noqa: E402
-
+CONFIG_PATH = Path(__file__).resolve().parents[1] / "configs" / "sync_order_list.toml"
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -37,7 +34,7 @@ def peak_mb() -> float:
 
 
 def bench(url: str, orders: int, schema: str | None) -> list[tuple[str, float, float]]:
-    cfg = make_config(url, schema=schema)
+    cfg = config_for(CONFIG_PATH, url, schema=schema)
     engine = make_engine(url)
     init_db(engine, cfg, order_tables=True)
     t0 = time.perf_counter()

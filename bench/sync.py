@@ -30,15 +30,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sync_order_list.config import config_for
+from sync_order_list.db import init_db, make_engine
+from sync_order_list.merge import run_merge
+from sync_order_list.sample.generator import generate
+from sync_order_list.sync import SyncOptions, run_sync
 
-from tests.conftest import make_config  # noqa: E402
-
-from sync_order_list.db import init_db, make_engine  # noqa: E402
-from sync_order_list.merge import run_merge  # noqa: E402
-from sync_order_list.sample.generator import generate  # noqa: E402
-from sync_order_list.sync import SyncOptions, run_sync  # noqa: E402
-
+CONFIG_PATH = Path(__file__).resolve().parents[1] / "configs" / "sync_order_list.toml"
 TOKEN = "bench-token-0123456789"
 MUTATION_COST = 10_000
 BUDGET = 10_000_000
@@ -103,7 +101,8 @@ class Emulator:
 def run_once(emu: Emulator, orders: int, mode: str, budget: int, window: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
-        cfg = make_config(
+        cfg = config_for(
+            CONFIG_PATH,
             url,
             environ={"MONDAY_API_TOKEN": TOKEN, "MONDAY_API_URL": emu.url},
             settings_update={"rate": {"complexity_budget": budget, "window_seconds": window}},

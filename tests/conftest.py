@@ -7,7 +7,6 @@ where they fail.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from sync_order_list.config import AppConfig, load_config
+from sync_order_list.config import AppConfig, config_for
 from sync_order_list.db import init_db, make_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -62,28 +61,14 @@ def make_config(
     environ: dict[str, str] | None = None,
 ) -> AppConfig:
     """The shipped config pointed at ``database_url`` (and a PostgreSQL schema)."""
-    cfg = load_config(
-        CONFIG_PATH, env_name=env_name, database_url=database_url, environ=environ or {}
+    return config_for(
+        CONFIG_PATH,
+        database_url,
+        schema=schema,
+        env_name=env_name,
+        settings_update=settings_update,
+        environ=environ,
     )
-    env = cfg.env.model_copy(update={"db_schema": schema})
-    settings = cfg.settings
-    if settings_update:
-        settings = _deep_update(settings, settings_update)
-    settings = settings.model_copy(
-        update={"environments": {**settings.environments, env_name: env}}
-    )
-    return dataclasses.replace(cfg, env=env, settings=settings)
-
-
-def _deep_update(model: Any, update: dict[str, Any]) -> Any:
-    changes = {}
-    for key, value in update.items():
-        current = getattr(model, key)
-        if isinstance(value, dict) and hasattr(current, "model_copy"):
-            changes[key] = _deep_update(current, value)
-        else:
-            changes[key] = value
-    return model.model_copy(update=changes)
 
 
 @dataclass

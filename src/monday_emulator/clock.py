@@ -1,10 +1,13 @@
 """Time sources. Limits and timestamps read the clock through this interface so that
-tests can move time forward instead of sleeping."""
+tests can move time forward instead of sleeping. ``SharedClock`` lends an emulator's
+clock to a client, so that both live on one time line."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
@@ -40,6 +43,42 @@ class ManualClock(Clock):
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=self._offset)
+
+
+class SharedClock:
+    """A client's clock (``monotonic()``, ``async sleep()``) that is the emulator's
+    clock, moved forward at once (an autojump clock) only while ``in_flight()`` counts
+    none of the client's requests on its way: a wait for the budget window then costs
+    no real time, yet time never jumps under a request the emulator is about to price.
+
+    The client is built with this clock, so ``in_flight`` is set afterwards::
+
+        shared = SharedClock(emulator_clock)
+        client = MondayClient(url, token, version, clock=shared)
+        shared.in_flight = lambda: client.scheduler.in_flight
+
+    Until it is set, every sleep jumps at once.
+    """
+
+    def __init__(self, clock: Clock, in_flight: Callable[[], int] | None = None) -> None:
+        self.clock = clock
+        self.in_flight = in_flight
+
+    def monotonic(self) -> float:
+        return self.clock.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        target = self.clock.monotonic() + seconds
+        for _ in range(100_000):
+            now = self.clock.monotonic()
+            if now >= target:
+                return
+            if self.in_flight is None or self.in_flight() == 0:
+                self.clock.advance(target - now)
+                await asyncio.sleep(0)
+                return
+            await asyncio.sleep(0.002)  # a request is on its way: let real time pass
+        raise RuntimeError("SharedClock.sleep never finished")
 
 
 def stamps(moment: datetime) -> tuple[str, str]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sync_order_list.config import load_config, mapping_findings
+from sync_order_list.config import config_for, load_config, mapping_findings
 from sync_order_list.errors import ConfigError
 from tests.conftest import CONFIG_PATH
 
@@ -46,6 +46,24 @@ def test_database_url_layers() -> None:
     )
     prod = load_config(CONFIG_PATH, env_name="production", environ=env)
     assert prod.database_url == "sqlite:///sync_order_list.db"  # prod reads its own variable
+
+
+def test_config_for_a_run_of_ones_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONDAY_API_TOKEN", "from-the-process")
+    cfg = config_for(
+        CONFIG_PATH,
+        "sqlite:///run.db",
+        schema="s1",
+        settings_update={"rate": {"window_seconds": 6.0}},
+    )
+    assert cfg.database_url == "sqlite:///run.db" and cfg.env_name == "development"
+    assert cfg.env.db_schema == "s1" and cfg.settings.environments["development"].db_schema == "s1"
+    assert cfg.settings.rate.window_seconds == 6.0
+    shipped_rate = load_config(CONFIG_PATH, environ={}).settings.rate
+    assert cfg.settings.rate.complexity_budget == shipped_rate.complexity_budget
+    assert cfg.token is None  # the process's environment is not read
+    other = config_for(CONFIG_PATH, "sqlite://", environ={"MONDAY_API_TOKEN": "t"})
+    assert other.require_token() == "t" and other.env.db_schema is None
 
 
 def test_token_only_from_environment_and_never_in_repr() -> None:

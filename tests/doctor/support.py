@@ -17,8 +17,8 @@ from sqlalchemy import Engine, MetaData, Table, inspect, select
 from monday_emulator import DEMO_BOARD, EmulatorSettings, builtin_spec, run_in_thread
 from monday_emulator.threaded import ThreadedEmulator
 from sync_order_list.config import AppConfig, Finding
+from sync_order_list.config.loader import updated
 from sync_order_list.doctor import DoctorReport
-from tests.conftest import _deep_update
 
 TOKEN = "doctor-token-123"
 
@@ -57,7 +57,7 @@ def pointed_at(
 
 def with_settings(cfg: AppConfig, **update: Any) -> AppConfig:
     """``cfg`` with nested settings changed: ``with_settings(cfg, merge={"...": ...})``."""
-    settings = _deep_update(cfg.settings, update)
+    settings = updated(cfg.settings, update)
     env = settings.environments[cfg.env_name]
     return dataclasses.replace(cfg, settings=settings, env=env)
 

@@ -15,11 +15,7 @@ import socket
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    from monday_emulator.clock import Clock as EmulatorClock
-    from sync_order_list.monday import MondayClient
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -192,29 +188,3 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class SharedClock:
-    """The client's clock is the emulator's, moved forward (an autojump clock) only
-    while none of the client's requests is in flight: a wait for the budget window
-    then costs no real time, yet never skips time under a request on its way."""
-
-    def __init__(self, clock: EmulatorClock) -> None:
-        self.clock = clock
-        self.client: MondayClient | None = None
-
-    def monotonic(self) -> float:
-        return self.clock.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        target = self.clock.monotonic() + seconds
-        for _ in range(100_000):
-            now = self.clock.monotonic()
-            if now >= target:
-                return
-            if self.client is None or self.client.scheduler.in_flight == 0:
-                self.clock.advance(target - now)
-                await asyncio.sleep(0)
-                return
-            await asyncio.sleep(0.002)  # a request is on its way: let real time pass
-        raise AssertionError("SharedClock.sleep never finished")

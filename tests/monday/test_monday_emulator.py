@@ -20,13 +20,13 @@ from monday_emulator import (
     ScriptedFault,
 )
 from monday_emulator.clock import Clock as EmulatorClock
+from monday_emulator.clock import SharedClock
 from sync_order_list.config.models import BatchSettings, RateSettings
 from sync_order_list.errors import MondayTransportError
 from sync_order_list.monday import documents
 from sync_order_list.monday.client import MondayClient, RequestRecord
 from sync_order_list.monday.encoders import column_values_json, encode_column_values
 from sync_order_list.monday.schema import fetch_board_schema
-from tests.monday.support import SharedClock
 
 TOKEN = "emulator-token-7c1d"
 KEY_COLUMN = "text_mkr5wya6"
@@ -35,7 +35,7 @@ KEY_COLUMN = "text_mkr5wya6"
 def shared_client(emu: EmulatorServer, emu_clock: EmulatorClock, **kw) -> MondayClient:
     clock = SharedClock(emu_clock)
     client = MondayClient(emu.url, TOKEN, "2025-04", clock=clock, **kw)
-    clock.client = client
+    clock.in_flight = lambda: client.scheduler.in_flight
     return client
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +164,41 @@ def load_config(
         token=token,
         findings=findings,
     )
+
+
+def config_for(
+    config: str | os.PathLike[str],
+    database_url: str,
+    *,
+    schema: str | None = None,
+    env_name: str | None = None,
+    settings_update: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> AppConfig:
+    """The config file ``config`` pointed at ``database_url`` and its database
+    ``schema``, with ``settings_update`` applied over the file's settings (nested dicts,
+    e.g. ``{"rate": {"window_seconds": 6}}``). Variables come from ``environ`` only
+    (none when it is None), never from this process's environment: a config for a run
+    that a test or a benchmark sets up itself."""
+    cfg = load_config(config, env_name=env_name, database_url=database_url, environ=environ or {})
+    env = cfg.env.model_copy(update={"db_schema": schema})
+    settings = cfg.settings
+    if settings_update:
+        settings = updated(settings, settings_update)
+    settings = settings.model_copy(
+        update={"environments": {**settings.environments, cfg.env_name: env}}
+    )
+    return replace(cfg, env=env, settings=settings)
+
+
+def updated(model: Any, update: dict[str, Any]) -> Any:
+    """A copy of a settings model with nested changes: a dict for a section updates
+    that section, key by key (no validation, as ``model_copy``)."""
+    changes = {}
+    for key, value in update.items():
+        current = getattr(model, key)
+        if isinstance(value, dict) and hasattr(current, "model_copy"):
+            changes[key] = updated(current, value)
+        else:
+            changes[key] = value
+    return model.model_copy(update=changes)
