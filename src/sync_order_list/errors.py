@@ -116,6 +116,14 @@ class MondayTransportError(MondayError):
         self.status = status
 
 
+class MondayCallTimeoutError(MondayTransportError):
+    """monday cut the call at its 60-second limit (HTTP 504): the aliases finished by
+    then are applied, the rest are not; which ones is unknown until looked up."""
+
+    def __init__(self, message: str, *, status: int | None = 504) -> None:
+        super().__init__(message, sent=True, status=status)
+
+
 class MondayRateLimitError(MondayError):
     """HTTP 429 or a complexity error; ``retry_in`` seconds until it may be retried."""
 

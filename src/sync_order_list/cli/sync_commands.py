@@ -26,6 +26,7 @@ from sync_order_list.report.readonly import read_only_engine, reading
 from sync_order_list.report.status import STATES, read_status
 from sync_order_list.sync import SyncOptions, SyncReport, run_sync
 from sync_order_list.sync.retry import reset_errors
+from sync_order_list.sync.signals import StopRequest, install_stop_handlers
 
 
 @click.command("sync")
@@ -58,6 +59,9 @@ def sync_command(
     if not dry_run:
         require_execute(cfg, execute, "sync")
     engine = state.engine()
+    # SIGTERM/SIGINT: finish what is in flight, release the rows, exit 143/130; the
+    # handlers stay until the process exits, so a second signal always exits at once
+    stop = install_stop_handlers(StopRequest(), cfg.settings.sync.grace_seconds)
     merge = None
     if not skip_merge and not dry_run:
         merge = run_merge(engine, cfg)
@@ -67,7 +71,15 @@ def sync_command(
     options = SyncOptions(dry_run=dry_run, limit=limit, customer=customer, mode=mode)  # type: ignore[arg-type]
     try:
         report = asyncio.run(
-            run_sync(engine, cfg, options, progress=display, on_plan=display.start, merge=merge)
+            run_sync(
+                engine,
+                cfg,
+                options,
+                progress=display,
+                on_plan=display.start,
+                merge=merge,
+                stop=stop,
+            )
         )
     finally:
         display.stop()
@@ -76,6 +88,10 @@ def sync_command(
         if report.plan is not None:
             state.say(plan_table(report.plan))
         state.say(f"{report.claimed_orders} orders and {report.claimed_lines} lines pending")
+        if report.held_by_other_runs:
+            state.say(
+                f"{report.held_by_other_runs} more orders are held by another run in progress"
+            )
         state.emit_json(report.as_dict())
         sys.exit(EXIT_OK)
     after_run(state, cfg, report)
@@ -94,6 +110,8 @@ def sync_command(
     if report.message:
         state.say(f"[red]{escape(report.message)}[/]")
     state.emit_json(report.as_dict())
+    if report.outcome == "interrupted":
+        sys.exit(report.exit_code)  # 128 + the signal: 143 for SIGTERM, 130 for SIGINT
     # rows the merge had to leave in staging count like rows in ERROR
     sys.exit(max(report.exit_code, 1 if merge is not None and merge.rejected else 0))
 

@@ -165,6 +165,18 @@ class BatchSettings(_Section):
     max_retries: int = Field(default=5, ge=0)
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=30.0, ge=0)
+    document_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=55,
+        description="a mutation document is sized to take about this long on monday's side "
+        "(monday cuts every call at 60 s)",
+    )
+    initial_seconds_per_mutation: float = Field(
+        default=0.5,
+        gt=0,
+        description="server time per mutation assumed until monday's responses show it",
+    )
 
 
 class RateSettings(_Section):
@@ -178,6 +190,31 @@ class RateSettings(_Section):
 class SyncSettings(_Section):
     max_error_retries: int = Field(default=3, ge=0)
     claim_ttl_seconds: int = Field(default=900, ge=1)
+    heartbeat_seconds: float = Field(
+        default=10.0, gt=0, description="a running sync renews its heartbeat this often"
+    )
+    dead_after_heartbeats: int = Field(
+        default=4,
+        ge=2,
+        description="a run whose heartbeat is this many intervals old is dead: its rows "
+        "are taken over at once",
+    )
+    grace_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        description="on SIGTERM/SIGINT, documents in flight may finish for this long",
+    )
+    replay_window_seconds: float = Field(
+        default=1500.0,
+        ge=0,
+        le=1800,
+        description="a document left unanswered is replayed under its Idempotency-Key "
+        "while younger than this (monday keeps responses 30 minutes); older ones are "
+        "looked up by key",
+    )
+    group_wait_seconds: float = Field(
+        default=60.0, gt=0, description="how long to wait for another run creating a group"
+    )
 
 
 class ReportSettings(_Section):

@@ -67,6 +67,7 @@ ORDER_SYNC_COLUMNS: tuple[SyncColumn, ...] = (
     SyncColumn("retry_count", Integer(), default=0),
     SyncColumn("run_id", String(36)),
     SyncColumn("claim_expires_at", Timestamp),
+    SyncColumn("sync_doc_key", String(64)),  # Idempotency-Key of the last document sent
 )
 SYNC_COLUMN_NAMES = frozenset(c.name for c in ORDER_SYNC_COLUMNS)
 
@@ -105,6 +106,7 @@ def owned_metadata(names: TableNames) -> MetaData:
         Column("retry_count", Integer, nullable=False, server_default="0"),
         Column("run_id", String(36)),
         Column("claim_expires_at", Timestamp),
+        Column("sync_doc_key", String(64)),
         UniqueConstraint("record_uuid", "size_code", name=f"uq_{names.lines}_size"),
         CheckConstraint(_state_check("sync_state"), name=f"ck_{names.lines}_state"),
         CheckConstraint(

@@ -34,6 +34,7 @@ from sync_order_list.config.models import BatchSettings, RateSettings
 from sync_order_list.errors import (
     MondayApiError,
     MondayAuthError,
+    MondayCallTimeoutError,
     MondayQueryTooComplexError,
     MondayRateLimitError,
     MondayTransportError,
@@ -171,6 +172,7 @@ class MondayClient:
         estimated_cost: int | None = None,
         operation_counts: Mapping[str, int] | None = None,
         slot: Slot | None = None,
+        idempotency_key: str | None = None,
     ) -> Response:
         """Send one document; retry what is safe to retry; return the parsed response.
 
@@ -193,8 +195,11 @@ class MondayClient:
         cost = estimated_cost if estimated_cost is not None else self.scheduler.estimate(counts)
         payload = {"query": query, "variables": sent_variables}
         body = json.dumps(payload, default=str).encode("utf-8")
+        headers = self._headers()
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
         request = HttpRequest(
-            url=self.url, body=body, headers=self._headers(), timeout=self.batch.timeout_seconds
+            url=self.url, body=body, headers=headers, timeout=self.batch.timeout_seconds
         )
         started = self._clock.monotonic()
         attempt = failures = rate_limits = 0
@@ -280,6 +285,13 @@ class MondayClient:
                     hint="check the token in the environment variable named by token_env",
                 )
 
+            if http.status == 504:
+                slot.release(charged=False)
+                record("unknown", "HTTP 504: the call was cut at monday's time limit")
+                raise MondayCallTimeoutError(
+                    f"{label}: HTTP 504, monday cut the call at its time limit; some of its "
+                    "mutations may have been applied"
+                )
             if http.status >= 500 or (http.status == 200 and not isinstance(parsed, dict)):
                 slot.release(charged=True)
                 self.scheduler.note_transport_error()
@@ -327,6 +339,7 @@ class MondayClient:
             slot.release(complexity=complexity, charged=True)
             record("ok", "; ".join(e.message for e in errors) or None)
             return Response(
+                replayed=http.headers.get("idempotency-replayed", "").lower() == "true",
                 operation=label,
                 data=data,
                 errors=tuple(errors),

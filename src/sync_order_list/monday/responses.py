@@ -158,6 +158,7 @@ class Response:
     http_status: int
     duration: float
     attempts: int
+    replayed: bool = False  # Idempotency-Replayed: true (monday's kept response)
 
     def errors_for(self, alias: str) -> list[ApiError]:
         return [e for e in self.errors if e.alias == alias]

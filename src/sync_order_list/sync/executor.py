@@ -1,64 +1,78 @@
-"""The executor: carries out a plan as aliased GraphQL documents, batch by batch.
+"""The executor: carries out a plan as aliased GraphQL documents, lane by lane.
 
-Order of work: groups first (each created once, found by title if it already exists),
-then items (create, update, move, archive), then subitems (whose parents now exist).
-Each document goes through the same steps:
+Groups come first (each created once across runs, see ``groups``). Then two lanes run
+side by side, one per board (see ``lanes``): the items lane (create, update, move,
+archive) and the subitems lane, which starts with the lines whose order already has an
+item and is fed the lines of each order as soon as its create is confirmed. Each lane
+has at most one mutation document out at a time. Each document goes through the same
+steps:
 
-1. its rows are marked in flight (committed) before it is sent;
-2. the client sends it, spending the complexity budget as the scheduler allows;
+1. it is journaled under a fresh Idempotency-Key, with its rows marked in flight, in
+   one committed transaction (``writer``);
+2. the client sends it, spending the complexity budget as the scheduler allows, and
+   resends the identical body under the same key when an answer is lost;
 3. per-alias results: an alias that failed fails only its row;
-4. a document-level failure is bisected down to the row that causes it; a document
-   too complex for one query is split;
-5. a create whose outcome is unknown (timeout, dropped connection, 5xx after sending)
-   is never simply re-sent: its rows are looked up by key first, found ones adopted,
-   and only what is really missing is created again;
-6. the results and the API log rows are written back in one transaction.
+4. a document-level refusal (4xx) is bisected down to the rows that cause it; a 500
+   (monday's answer to an id that doesn't exist or malformed JSON, after running the
+   aliases before it) first has its creates looked up by key, then is bisected;
+5. a document cut by monday's 60 s limit has its creates looked up by key (found ones
+   adopted), and the rest sent again in a new, smaller document;
+6. a document that got no answer at all even after retries is replayed under its key
+   once the lane is empty; still nothing, and its rows stay in flight for the next run;
+7. the results, the document's state and the API log rows are written back in one
+   transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import dataclasses
 import json
 import logging
-import time
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sync_order_list.config import Settings
 from sync_order_list.errors import (
     MondayApiError,
     MondayAuthError,
+    MondayCallTimeoutError,
     MondayError,
+    MondayQueryTooComplexError,
     MondayRateLimitError,
     MondayTransportError,
     SyncOrderListError,
 )
 from sync_order_list.logs import redact
-from sync_order_list.monday import MondayClient, RequestRecord, compose
-from sync_order_list.monday.client import MondayQueryTooComplexError
+from sync_order_list.monday import MondayClient, RequestRecord, compose, single
 from sync_order_list.monday.documents import ComposedDocument
 from sync_order_list.monday.scheduler import Slot
 from sync_order_list.monday.schema import BoardSchema
+from sync_order_list.sync.clock import utcnow
+from sync_order_list.sync.groups import Groups
+from sync_order_list.sync.journal import JournalEntry
+from sync_order_list.sync.lanes import Lane, ServerTime, by_row
 from sync_order_list.sync.operations import Operation, OpKind, Plan
-from sync_order_list.sync.reconcile import find_groups, find_items_by_key, find_subitems
+from sync_order_list.sync.reconcile import find_items_by_key, find_subitems
+from sync_order_list.sync.results import RowResult, row_results
 from sync_order_list.sync.rows import ClaimedRows, RowRef
 from sync_order_list.sync.store import Failure, LineDone, OrderDone, SyncStore, WriteBack
 from sync_order_list.sync.tally import Tally
+from sync_order_list.sync.writer import BoardWriter
 
 log = logging.getLogger("sync_order_list.sync")
 
-VANISHED_CODES = frozenset({"InvalidItemIdException", "ResourceNotFoundException"})
-MAX_UNKNOWN_ROUNDS = 5  # lookups + re-creates of one create before it is left in flight
+MAX_UNKNOWN_ROUNDS = 5  # lookups + re-sends of one create before it is left in flight
+DEFERRED_REPLAYS = 2  # replays of an unanswered document once its lane is empty
+CALL_LIMIT_SECONDS = 60.0  # monday cuts every call here
 
 ProgressSink = Callable[[str, int], None]
+T = TypeVar("T")
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+__all__ = ["Executor", "ProgressSink", "RunAborted", "api_log_rows", "utcnow"]
 
 
 @dataclass
@@ -75,7 +89,7 @@ _current_doc: contextvars.ContextVar[_DocContext | None] = contextvars.ContextVa
 
 
 def run_log_context() -> tuple[_DocContext, contextvars.Token[_DocContext | None]]:
-    """Collect the records of requests sent outside any batch (schema, lookups)."""
+    """Collect the records of requests sent outside any document (schema, lookups)."""
     context = _DocContext(keys=[])
     return context, _current_doc.set(context)
 
@@ -91,19 +105,12 @@ def on_request(record: RequestRecord) -> None:
         ctx.records.append(record)
 
 
-@dataclass
-class _RowResult:
-    """Outcome of one row's operations in one document."""
-
-    ops: list[Operation]
-    item_id: str | None = None
-    errors: list[str] = field(default_factory=list)
-    vanished: bool = False
-    column: str | None = None
-
-
 class RunAborted(SyncOrderListError):
     """The run stopped early (token refused, rate limit beyond waiting, database down)."""
+
+
+class _Abort(Exception):
+    """Internal: the run was stopped while this request was out."""
 
 
 class Executor:
@@ -116,8 +123,12 @@ class Executor:
         schema: BoardSchema,
         run_id: str,
         tally: Tally,
+        writer: BoardWriter,
+        groups: Groups,
         progress: ProgressSink | None = None,
         lookup_delay: float = 1.0,
+        lookups: bool = True,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -125,15 +136,38 @@ class Executor:
         self.schema = schema
         self.run_id = run_id
         self.tally = tally
+        self.writer = writer
+        self.groups = groups
         self.progress = progress or (lambda _phase, _n: None)
         self.lookup_delay = lookup_delay
+        self.lookups = lookups  # False: a test proves replays alone prevent duplicates
+        self.stop = stop or asyncio.Event()
         self.group_ids: dict[str, str] = {}
         self.group_errors: dict[str, str] = {}
         self.item_ids: dict[str, str] = {}
         self.aborted: SyncOrderListError | None = None
-        self.documents_sent = 0
-        self._claim_renewed = time.monotonic()
-        self._claim_lock = asyncio.Lock()
+        self.items = Lane(
+            "items",
+            schema.items.id,
+            settings.batch.items_per_request,
+            ServerTime(settings.batch.initial_seconds_per_mutation),
+        )
+        self.subitems = Lane(
+            "subitems",
+            schema.subitems.id if schema.subitems else "",
+            settings.batch.subitems_per_request,
+            ServerTime(settings.batch.initial_seconds_per_mutation),
+        )
+        self._waiting_lines: dict[str, list[list[Operation]]] = {}
+        self._deferred: dict[str, list[JournalEntry]] = {"items": [], "subitems": []}
+
+    @property
+    def documents_sent(self) -> int:
+        return self.writer.documents_sent
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop.is_set()
 
     # -- entry point -------------------------------------------------------------------
     async def execute(self, plan: Plan, claimed: ClaimedRows) -> None:
@@ -142,103 +176,97 @@ class Executor:
         }
         self.item_ids.update({o.record_uuid: o.item_id for o in claimed.orders if o.item_id})
         needed = list(dict.fromkeys(op.group_title for op in plan.item_ops if op.group_title))
-        await self.ensure_groups(needed, create=set(plan.groups))
-        item_ops = await self._without_failed_groups(plan.item_ops)
-        await self._phase("items", item_ops, self.settings.batch.items_per_request)
+        if needed and not self.stopping:
+            outcome = await self._guard(self.groups.ensure(needed))
+            if outcome is not None:
+                self.group_ids.update(outcome.ids)
+                self.group_errors.update(outcome.errors)
+                self.tally.groups_created += outcome.created
+                self.tally.groups_repaired += outcome.repaired
         if self.aborted:
             return
-        line_ops = [op for op in plan.line_ops if self._parent_ready(op)]
-        waiting = {op.row for op in plan.line_ops} - {op.row for op in line_ops}
-        if waiting:  # their order's item could not be created: they stay PENDING
-            log.info("%d lines wait for their order's item (next run)", len(waiting))
-            self.tally.pending_left += len(waiting)
-        await self._phase("subitems", line_ops, self.settings.batch.subitems_per_request)
+        item_ops = await self._without_failed_groups(plan.item_ops)
+        self.items.put(by_row(item_ops))
+        self.items.close()
+        for row in by_row(plan.line_ops):
+            parent = row[0].parent_record
+            if parent is None or parent in self.item_ids:
+                self.subitems.put([row])
+            else:
+                self._waiting_lines.setdefault(parent, []).append(row)
+        await asyncio.gather(self._items_lane(), self._drain(self.subitems))
 
-    def _parent_ready(self, op: Operation) -> bool:
-        return op.parent_record is None or op.parent_record in self.item_ids
+    async def _items_lane(self) -> None:
+        try:
+            await self._drain(self.items)
+        finally:
+            # every order whose item was confirmed has released its lines by now
+            waiting = sum(len(rows) for rows in self._waiting_lines.values())
+            if waiting:
+                log.info("%d lines wait for their order's item (next run)", waiting)
+                self.tally.pending_left += waiting
+            self._waiting_lines.clear()
+            self.subitems.close()
+
+    def _parent_confirmed(self, record_uuid: str) -> None:
+        rows = self._waiting_lines.pop(record_uuid, None)
+        if rows:
+            self.subitems.put(rows)
+
+    # -- a lane ------------------------------------------------------------------------
+    async def _drain(self, lane: Lane) -> None:
+        """Send the lane's rows, one document at a time, until it is closed and empty."""
+        target = self.settings.batch.document_seconds
+        while not self.aborted and not self.stopping:
+            if not lane.queue:
+                if lane.closed:
+                    break
+                await self._unless_stopped(lane.wait_for_work())
+                continue
+            first = lane.queue[0][0]
+            limit = lane.limit(target, self._max_ops(first.document))
+            slot = await self._unless_stopped(self.client.reserve(first.document, limit))
+            if slot is None:
+                break
+            chunk = lane.take(slot.ops)
+            if not chunk:
+                slot.cancel()
+                continue
+            lane.sent_documents += 1
+            await self._run_chunk(lane, chunk, rounds=0, slot=slot)
+            self.progress(lane.name, len({op.row for op in chunk}))
+        if not self.aborted and not self.stopping:
+            await self._replay_deferred(lane)
+
+    async def _unless_stopped(self, awaitable: Awaitable[T]) -> T | None:
+        """Wait for ``awaitable`` unless the run is told to stop first (then None)."""
+        task = asyncio.ensure_future(awaitable)
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            result = await task
+            if isinstance(result, Slot):
+                result.cancel()
+        return None
+
+    async def _guard(self, awaitable: Awaitable[T]) -> T | None:
+        """Run ``awaitable``; an auth refusal or a rate limit beyond waiting stops the run."""
+        try:
+            return await awaitable
+        except (MondayAuthError, MondayRateLimitError) as exc:
+            self._abort(exc)
+            return None
+
+    def _max_ops(self, document: str) -> int:
+        return max(1, self.client.scheduler.max_ops_per_document(document))
 
     # -- groups ------------------------------------------------------------------------
-    async def ensure_groups(self, titles: Sequence[str], *, create: set[str]) -> None:
-        """Map every needed title to a group id, creating missing groups once each."""
-        board_id = self.schema.items.id
-        on_board = {t: g.id for t, g in self.schema.items.groups_by_title.items()}
-        missing = [t for t in titles if t not in on_board]
-        if missing:
-            # another run may have created some since the schema was read
-            on_board = await find_groups(self.client, board_id)
-            missing = [t for t in titles if t not in on_board]
-        cached = await asyncio.to_thread(self.store.cached_groups, board_id)
-        for title in titles:
-            if title in on_board:
-                self.group_ids[title] = on_board[title]
-                if cached.get(title) != on_board[title]:
-                    await asyncio.to_thread(
-                        self.store.record_group,
-                        board_id,
-                        title,
-                        on_board[title],
-                        self.run_id,
-                        utcnow(),
-                    )
-        rounds = 0
-        while missing and rounds < MAX_UNKNOWN_ROUNDS and not self.aborted:
-            rounds += 1
-            missing = await self._create_groups(board_id, missing)
-        for title in missing:
-            self.group_errors.setdefault(title, f"group {title!r} could not be created")
-
-    async def _create_groups(self, board_id: str, titles: list[str]) -> list[str]:
-        """Create groups; return the titles whose outcome is still unknown."""
-        size = max(1, min(self.settings.batch.items_per_request, self._max_ops("create_group")))
-        unknown: list[str] = []
-        for start in range(0, len(titles), size):
-            chunk = titles[start : start + size]
-            doc = compose(
-                [("create_group", {"board_id": board_id, "group_name": t}) for t in chunk]
-            )
-            context = _DocContext(keys=[f"group:{t}" for t in chunk])
-            try:
-                response = await self._send(doc, context, idempotent=False)
-            except MondayTransportError:
-                unknown += chunk
-                continue
-            except MondayApiError as exc:
-                for title in chunk:
-                    self.group_errors[title] = f"group {title!r}: {exc.message}"
-                continue
-            except _Abort:
-                return []
-            finally:
-                await self._log(context)
-            errors = _errors_by_alias(response)
-            for index, title in enumerate(chunk):
-                alias = doc.aliases[index]
-                created = (response.data or {}).get(alias)
-                if created and alias not in errors:
-                    await self._group_created(board_id, title, str(created["id"]))
-                else:
-                    self.group_errors[title] = f"group {title!r}: " + "; ".join(
-                        errors.get(alias, ["no result"])
-                    )
-        if unknown:
-            await asyncio.sleep(self.lookup_delay)
-            on_board = await find_groups(self.client, board_id)
-            still = []
-            for title in unknown:
-                if title in on_board:
-                    await self._group_created(board_id, title, on_board[title])
-                else:
-                    still.append(title)
-            return still
-        return []
-
-    async def _group_created(self, board_id: str, title: str, group_id: str) -> None:
-        self.group_ids[title] = group_id
-        self.tally.groups_created += 1
-        await asyncio.to_thread(
-            self.store.record_group, board_id, title, group_id, self.run_id, utcnow()
-        )
-
     async def _without_failed_groups(self, ops: list[Operation]) -> list[Operation]:
         """Ops whose group could not be made fail their row now (nothing is sent)."""
         failed_rows: dict[RowRef, str] = {}
@@ -249,139 +277,95 @@ class Executor:
                 if op.row is not None:
                     failed_rows[op.row] = message
         if failed_rows:
-            batch = WriteBack.empty(utcnow())
+            batch = WriteBack.empty(utcnow(), self.run_id)
             for ref, message in failed_rows.items():
                 batch.order_failures.append(Failure(ref.id, f"{ref.label()}: {message}"))
                 self.tally.failed(ref, message)
             await asyncio.to_thread(self.store.write_back, batch)
         return [op for op in ops if op.row not in failed_rows]
 
-    # -- phases ------------------------------------------------------------------------
-    async def _phase(self, name: str, ops: list[Operation], batch_size: int) -> None:
-        """Send ``ops`` in documents sized at send time to what the budget allows.
-
-        Each worker reserves budget for up to ``batch_size`` operations (fewer when the
-        window is nearly spent, so its end is filled instead of waited out), then takes
-        that many whole rows off the queue (a row's update and move travel together).
-        """
-        if not ops:
-            return
-        rows: deque[list[Operation]] = deque(self._by_row(ops))
-        limit = max(1, min(batch_size, min(self._max_ops(op.document) for op in ops)))
-        workers = max(1, min(self.settings.batch.concurrency, self.settings.rate.max_concurrency))
-
-        async def worker() -> None:
-            while rows and not self.aborted:
-                slot = await self.client.reserve(rows[0][0].document, limit)
-                chunk: list[Operation] = []
-                while rows and (not chunk or len(chunk) + len(rows[0]) <= slot.ops):
-                    chunk.extend(rows.popleft())
-                if not chunk:  # another worker took the last rows while we waited
-                    slot.cancel()
-                    return
-                await self._run_chunk(chunk, rounds=0, slot=slot)
-                self.progress(name, len({op.row for op in chunk}))
-                await self._keep_claim()
-
-        await asyncio.gather(*(worker() for _ in range(workers)))
-
-    async def _keep_claim(self) -> None:
-        """Push the run's claim further out once a third of its lifetime has passed, so
-        a long run never loses its rows to another run."""
-        ttl = self.settings.sync.claim_ttl_seconds
-        if time.monotonic() - self._claim_renewed < ttl / 3:
-            return
-        async with self._claim_lock:
-            if time.monotonic() - self._claim_renewed < ttl / 3:
-                return
-            await asyncio.to_thread(self.store.extend, self.run_id, utcnow())
-            self._claim_renewed = time.monotonic()
-            log.info("claim of run %s extended", self.run_id)
-
-    def _max_ops(self, document: str) -> int:
-        return max(1, self.client.scheduler.max_ops_per_document(document))
-
-    @staticmethod
-    def _by_row(ops: list[Operation]) -> list[list[Operation]]:
-        by_row: dict[Any, list[Operation]] = {}
-        for op in ops:
-            by_row.setdefault(op.row, []).append(op)
-        return list(by_row.values())
-
     # -- one document ------------------------------------------------------------------
-    def _variables(self, op: Operation) -> dict[str, Any]:
+    def _resolved(self, op: Operation) -> Operation:
+        """The operation with the ids known only at send time filled in (the group a
+        run created, the item a parent's create returned)."""
         variables = dict(op.variables)
-        if op.kind in (OpKind.CREATE_ITEM, OpKind.MOVE_ITEM):
-            variables["group_id"] = self.group_ids[op.group_title or ""]
-        if op.kind is OpKind.CREATE_SUBITEM:
+        if op.kind in (OpKind.CREATE_ITEM, OpKind.MOVE_ITEM) and op.group_title:
+            variables.setdefault("group_id", self.group_ids[op.group_title])
+        if op.kind is OpKind.CREATE_SUBITEM and "parent_item_id" not in variables:
             variables["parent_item_id"] = self.item_ids[op.parent_record or ""]
-        return variables
+        return dataclasses.replace(op, variables=variables)
 
     async def _run_chunk(
-        self, ops: list[Operation], *, rounds: int, slot: Slot | None = None
+        self, lane: Lane, ops: list[Operation], *, rounds: int, slot: Slot | None = None
     ) -> None:
-        """Send one batch and settle every row in it, however the request ends."""
+        """Send one document and settle every row in it, however the request ends."""
         if self.aborted or not ops:
             if slot is not None:
                 slot.cancel()
             return
-        rows = list(dict.fromkeys(op.row for op in ops if op.row is not None))
+        rows = _rows(ops)
         try:
-            doc = compose([(op.document, self._variables(op)) for op in ops])
+            ops = [self._resolved(op) for op in ops]
+            doc = compose([(op.document, dict(op.variables)) for op in ops])
         except (KeyError, ValueError) as exc:  # a parent or group vanished from the maps
             if slot is not None:
                 slot.cancel()
             await self._fail_rows(rows, f"could not build the request: {exc}")
             return
-        await asyncio.to_thread(
-            self.store.mark_attempted,
-            self.run_id,
-            utcnow(),
-            [r.id for r in rows if r.table == "order"],
-            [r.id for r in rows if r.table == "line"],
-        )
-        creates = any(op.kind.creates for op in ops)
+        entry = await self.writer.record(lane.board_id, ops, doc)
         context = _DocContext(keys=[r.key for r in rows])
-        started = asyncio.get_running_loop().time()
         try:
-            response = await self._send(doc, context, idempotent=not creates, slot=slot)
+            response = await self._send(entry, doc, context, slot=slot)
         except MondayQueryTooComplexError:
-            await self._log(context)
-            await self._split(ops, rows, rounds, "too complex for one query")
+            await self._closed(entry, "FAILED", "too complex", context, rows)
+            await self._split(lane, ops, rounds, "too complex for one query")
+            return
+        except MondayCallTimeoutError as exc:
+            lane.server_time.observe_timeout(CALL_LIMIT_SECONDS, len(ops))
+            await self._closed(entry, "UNKNOWN", exc.message, context)
+            await self._recover(lane, ops, rounds, exc.message, cut=True)
             return
         except MondayTransportError as exc:
-            await self._log(context)
-            if exc.sent and creates:
-                await self._recover_unknown(ops, rows, rounds, exc.message)
-            else:
+            if not exc.sent:  # never left: nothing ran
+                await self._closed(entry, "FAILED", exc.message, context, rows)
                 await self._fail_rows(rows, exc.message)
+            elif exc.status is not None:  # monday answered 5xx: aliases before it may have run
+                await self._closed(entry, "FAILED", exc.message, context)
+                await self._recover(lane, ops, rounds, exc.message, cut=False)
+            else:  # no answer even after resending under the key: replay it later
+                await self._closed(entry, "UNKNOWN", exc.message, context)
+                self._deferred[lane.name].append(entry)
             return
-        except MondayApiError as exc:
-            await self._log(context)
+        except MondayApiError as exc:  # refused as a whole: nothing ran
+            await self._closed(entry, "FAILED", exc.message, context, rows)
             if len(rows) > 1:
-                await self._split(ops, rows, rounds, exc.message)
+                await self._split(lane, ops, rounds, exc.message)
             else:
                 await self._fail_rows(rows, exc.message)
             return
         except _Abort:
-            await self._log(context)
+            await self._closed(entry, "FAILED", "run stopped", context, rows)
             return
-        self.tally.seconds(rows, asyncio.get_running_loop().time() - started)
-        results = self._results(ops, doc, response)
-        await self._write_results(results, context)
+        if response.replayed:
+            self.tally.replayed += 1  # answered from monday's kept response
+        elif context.records:
+            lane.server_time.observe(context.records[-1].duration, len(ops))
+        results = row_results(ops, doc.aliases, response)
+        await self._write_results(results, context, entry.key)
 
     async def _send(
         self,
-        doc: ComposedDocument,
+        entry: JournalEntry,
+        doc: ComposedDocument | None,
         context: _DocContext,
         *,
-        idempotent: bool,
         slot: Slot | None = None,
     ) -> Any:
         token = _current_doc.set(context)
         try:
-            self.documents_sent += 1
-            return await self.client.execute(doc, idempotent=idempotent, slot=slot)
+            if doc is None:
+                return await self.writer.replay(entry)
+            return await self.writer.send(entry, doc, slot=slot)
         except (MondayAuthError, MondayRateLimitError) as exc:
             self._abort(exc)
             raise _Abort from exc
@@ -393,55 +377,80 @@ class Executor:
             log.error("stopping the run: %s", exc)
             self.aborted = RunAborted(f"run stopped: {exc}")
 
-    async def _split(
-        self, ops: list[Operation], rows: list[RowRef], rounds: int, reason: str
+    async def _closed(
+        self,
+        entry: JournalEntry,
+        state: str,
+        message: str,
+        context: _DocContext,
+        not_applied: Iterable[RowRef] = (),
     ) -> None:
-        """Bisect a failing document into halves of whole rows."""
+        """Record how a document ended (and its API log); rows it certainly did not
+        touch are no longer in flight."""
+        now = utcnow()
+        batch = WriteBack.empty(now, self.run_id)
+        batch.documents.append((entry.key, state, redact(message)[:4000]))
+        batch.api_log.extend(api_log_rows(self.run_id, context))
+        await asyncio.to_thread(self.store.write_back, batch)
+        refs = list(not_applied)
+        if refs:
+            await asyncio.to_thread(
+                self.store.resolve_not_found,
+                self.run_id,
+                now,
+                [r.id for r in refs if r.table == "order"],
+                [r.id for r in refs if r.table == "line"],
+            )
+
+    async def _split(self, lane: Lane, ops: list[Operation], rounds: int, reason: str) -> None:
+        """Bisect a failing document into halves of whole rows; a row alone fails."""
+        rows = _rows(ops)
         if len(rows) <= 1:
-            await self._fail_rows(rows, reason)
+            await self._fail_alone(ops, rows, reason)
             return
         half = len(rows) // 2
         first = set(rows[:half])
-        log.info("bisecting a batch of %d rows: %s", len(rows), redact(reason))
-        await self._run_chunk([op for op in ops if op.row in first], rounds=rounds)
-        await self._run_chunk([op for op in ops if op.row not in first], rounds=rounds)
+        log.info("bisecting a document of %d rows: %s", len(rows), redact(reason))
+        await self._run_chunk(lane, [op for op in ops if op.row in first], rounds=rounds)
+        await self._run_chunk(lane, [op for op in ops if op.row not in first], rounds=rounds)
 
-    def _results(
-        self, ops: list[Operation], doc: ComposedDocument, response: Any
-    ) -> dict[RowRef, _RowResult]:
-        errors = _errors_by_alias(response)
-        codes = _codes_by_alias(response)
-        columns = _columns_by_alias(response)
-        data = response.data or {}
-        results: dict[RowRef, _RowResult] = {}
-        for index, op in enumerate(ops):
-            if op.row is None:
-                continue
-            alias = doc.aliases[index]
-            result = results.setdefault(op.row, _RowResult(ops=[]))
-            result.ops.append(op)
-            value = data.get(alias)
-            if alias in errors or value is None:
-                gone = bool(codes.get(alias, set()) & VANISHED_CODES)
-                if gone and op.kind.removes:
-                    continue  # already gone from the board: what a removal wants
-                if gone and op.kind in (
-                    OpKind.UPDATE_ITEM,
-                    OpKind.MOVE_ITEM,
-                    OpKind.UPDATE_SUBITEM,
-                ):
-                    result.vanished = True
-                result.errors.extend(errors.get(alias, ["monday returned no result"]))
-                result.column = result.column or _monday_column(op, columns.get(alias))
-            elif op.kind.creates:
-                result.item_id = str(value.get("id"))
-        return results
+    async def _fail_alone(self, ops: list[Operation], rows: list[RowRef], reason: str) -> None:
+        """A row that fails a document on its own. An update, move or archive whose item
+        no longer exists on the board (monday may say so only with a bare 500) is
+        marked gone, so the next run creates it again."""
+        targets = [str(op.variables["item_id"]) for op in ops if "item_id" in op.variables]
+        vanished = False
+        if targets and any(not op.kind.creates for op in ops):
+            try:
+                vanished = not await self._items_exist(targets)
+            except (MondayError, _Abort):
+                vanished = False
+        if vanished and all(op.kind.removes for op in ops):
+            results = {r: RowResult(ops=[op for op in ops if op.row == r]) for r in rows}
+            await self._write_results(results, None, None)  # already gone: done
+            return
+        if vanished:
+            reason += " (the item is gone from the board; it will be created again)"
+        await self._fail_rows(rows, reason, vanished=vanished)
 
+    async def _items_exist(self, item_ids: list[str]) -> bool:
+        response = await self.client.execute(
+            single("items_state", {"ids": item_ids}), idempotent=True, operation="items_state"
+        )
+        live = {
+            str(i["id"])
+            for i in (response.data or {}).get("items") or []
+            if i.get("state") in (None, "active")
+        }
+        return all(i in live for i in item_ids)
+
+    # -- results -----------------------------------------------------------------------
     async def _write_results(
-        self, results: dict[RowRef, _RowResult], context: _DocContext | None
+        self, results: dict[RowRef, RowResult], context: _DocContext | None, doc_key: str | None
     ) -> None:
         now = utcnow()
-        batch = WriteBack.empty(now)
+        batch = WriteBack.empty(now, self.run_id)
+        confirmed: list[str] = []
         for ref, result in results.items():
             kinds = {op.kind for op in result.ops}
             if result.errors:
@@ -454,11 +463,16 @@ class Executor:
                 )
                 self.tally.failed(ref, message, result.column)
                 continue
-            self._record_success(batch, ref, result)
+            if self._record_success(batch, ref, result):
+                confirmed.append(ref.id)
             self.tally.done(ref, kinds)
+        if doc_key is not None:
+            batch.documents.append((doc_key, "DONE", None))
         if context is not None:
-            batch.api_log.extend(self._log_rows(context))
+            batch.api_log.extend(api_log_rows(self.run_id, context))
         await asyncio.to_thread(self.store.write_back, batch)
+        for record_uuid in confirmed:
+            self._parent_confirmed(record_uuid)
         failed = len(batch.order_failures) + len(batch.line_failures)
         log.info(
             "%d rows written back, %d failed",
@@ -467,18 +481,19 @@ class Executor:
             extra={"fields": {"event": "batch_done", "rows": len(results), "failed": failed}},
         )
 
-    def _record_success(self, batch: WriteBack, ref: RowRef, result: _RowResult) -> None:
+    def _record_success(self, batch: WriteBack, ref: RowRef, result: RowResult) -> bool:
+        """Add a confirmed row to the write-back; True for an order whose item exists."""
         op = result.ops[0]
         kinds = {o.kind for o in result.ops}
         if ref.table == "order":
             if kinds & {OpKind.ARCHIVE_ITEM, OpKind.DELETE_ITEM}:
                 batch.orders_removed.append(OrderDone(ref.id, "", None, op.sent_hash, None))
                 self.item_ids.pop(ref.id, None)
-                return
+                return False
             item_id = result.item_id or self.item_ids.get(ref.id)
             if item_id is None:  # cannot happen: an update always has an item
                 batch.order_failures.append(Failure(ref.id, f"{ref.label()}: no item id"))
-                return
+                return False
             self.item_ids[ref.id] = item_id
             group_title = next((o.group_title for o in result.ops if o.group_title), None)
             batch.orders_done.append(
@@ -490,62 +505,76 @@ class Executor:
                     dict(op.synced) if op.synced is not None else None,
                 )
             )
-            return
+            return True
         if kinds & {OpKind.ARCHIVE_SUBITEM, OpKind.DELETE_SUBITEM}:
             batch.lines_removed.append(ref.id)
-            return
+            return False
         subitem_id = result.item_id or str(op.variables.get("item_id"))
         batch.lines_done.append(LineDone(ref.id, subitem_id, int(op.sent_qty or 0)))
+        return False
 
     async def _fail_rows(
-        self, rows: Iterable[RowRef], message: str, *, unknown: bool = False
+        self, rows: Iterable[RowRef], message: str, *, unknown: bool = False, vanished: bool = False
     ) -> None:
-        batch = WriteBack.empty(utcnow())
+        batch = WriteBack.empty(utcnow(), self.run_id)
         for ref in rows:
             text = f"{ref.label()}: {redact(message)}"
-            failure = Failure(ref.id, text, unknown_outcome=unknown)
+            failure = Failure(ref.id, text, unknown_outcome=unknown, vanished=vanished)
             (batch.order_failures if ref.table == "order" else batch.line_failures).append(failure)
             self.tally.failed(ref, text)
         await asyncio.to_thread(self.store.write_back, batch)
 
     # -- unknown outcomes --------------------------------------------------------------
-    async def _recover_unknown(
-        self, ops: list[Operation], rows: list[RowRef], rounds: int, reason: str
+    async def _recover(
+        self, lane: Lane, ops: list[Operation], rounds: int, reason: str, *, cut: bool
     ) -> None:
-        """A create may or may not have landed: look up, adopt, re-send only the rest."""
-        log.warning("outcome unknown for %d rows (%s): looking them up", len(rows), redact(reason))
-        await asyncio.sleep(self.lookup_delay)
-        try:
-            found = await self._lookup(ops)
-        except (MondayError, _Abort) as exc:
-            await self._fail_rows(rows, f"{reason}; lookup failed: {exc}", unknown=True)
-            return
-        adopted: dict[RowRef, _RowResult] = {}
-        resend: list[Operation] = []
-        for op in ops:
-            if op.row is None:
-                continue
-            if op.kind.creates and op.row in found:
-                result = adopted.setdefault(op.row, _RowResult(ops=[]))
-                result.ops.append(op)
-                result.item_id = found[op.row]
-            else:
-                resend.append(op)
-        if adopted:
+        """Some aliases of a document may have run (cut at 60 s, or a 500 midway): look
+        its creates up by key, adopt what landed, and send the rest again (``cut``) or
+        narrow the failure down (a 500)."""
+        creates = [op for op in ops if op.kind.creates and op.row is not None]
+        found: dict[RowRef, str] = {}
+        if creates and not self.lookups:
+            # without a lookup nothing tells what landed: the creates stay in flight
+            await self._fail_rows(
+                _rows(creates), f"{reason}; outcome unknown (lookups are off)", unknown=True
+            )
+            ops = [op for op in ops if not op.kind.creates]
+        elif creates:
+            log.warning(
+                "outcome unknown for %d creates (%s): looking them up", len(creates), redact(reason)
+            )
+            await asyncio.sleep(self.lookup_delay)
+            try:
+                found = await self._lookup(creates)
+            except (MondayError, _Abort) as exc:
+                await self._fail_rows(
+                    _rows(creates), f"{reason}; lookup failed: {exc}", unknown=True
+                )
+                ops = [op for op in ops if not op.kind.creates]
+        if found:
+            adopted: dict[RowRef, RowResult] = {}
+            for op in creates:
+                if op.row in found:
+                    result = adopted.setdefault(op.row, RowResult(ops=[]))
+                    result.ops.append(op)
+                    result.item_id = found[op.row]
             self.tally.adopted += len(adopted)
-            await self._write_results(adopted, None)
-        if not resend:
+            await self._write_results(adopted, None, None)
+        rest = [op for op in ops if op.row not in found]
+        if not rest:
             return
         if rounds + 1 >= MAX_UNKNOWN_ROUNDS:
-            still = list(dict.fromkeys(op.row for op in resend if op.row is not None))
             await self._fail_rows(
-                still,
+                _rows(rest),
                 f"{reason}; still unconfirmed after {MAX_UNKNOWN_ROUNDS} attempts "
                 "(it will be looked up by key before any retry)",
-                unknown=True,
+                unknown=any(op.kind.creates for op in rest),
             )
             return
-        await self._run_chunk(resend, rounds=rounds + 1)
+        if cut:
+            await self._run_chunk(lane, rest, rounds=rounds + 1)
+        else:
+            await self._split(lane, rest, rounds + 1, reason)
 
     async def _lookup(self, ops: list[Operation]) -> dict[RowRef, str]:
         found: dict[RowRef, str] = {}
@@ -561,23 +590,68 @@ class Executor:
         sub_creates = [op for op in ops if op.kind is OpKind.CREATE_SUBITEM and op.row]
         if sub_creates:
             size_column = self.settings.monday.subitems.columns.get("size_code")
-            parents = {op.parent_record: self.item_ids[op.parent_record] for op in sub_creates}
+            parents = {op.row: str(op.variables["parent_item_id"]) for op in sub_creates}
             name_of = {str(op.variables.get("item_name")): op.match or "" for op in sub_creates}
             subs = await find_subitems(self.client, parents.values(), size_column, name_of)
             for op in sub_creates:
-                hit = subs.get((parents[op.parent_record], op.match or ""))
+                hit = subs.get((parents[op.row], op.match or ""))
                 if hit:
-                    found[op.row] = hit
+                    found[op.row] = hit.id
         return found
 
-    # -- API log -----------------------------------------------------------------------
-    async def _log(self, context: _DocContext) -> None:
-        rows = self._log_rows(context)
-        if rows:
-            await asyncio.to_thread(self.store.write_api_log, rows)
+    async def _replay_deferred(self, lane: Lane) -> None:
+        """Documents that got no answer at all: replay them under their key (monday
+        answers one it ran with the kept response); still nothing, and their rows stay
+        in flight for the next run."""
+        entries, self._deferred[lane.name] = self._deferred[lane.name], []
+        for entry in entries:
+            for attempt in range(DEFERRED_REPLAYS):
+                await asyncio.sleep(self.settings.batch.backoff_base_seconds * (attempt + 1))
+                if await self.replay(entry, lane):
+                    break
+            else:
+                await self._fail_rows(
+                    list(entry.rows),
+                    "no answer from monday, even when resent under its Idempotency-Key "
+                    "(the next run replays it or looks the rows up)",
+                    unknown=True,
+                )
 
-    def _log_rows(self, context: _DocContext) -> list[dict[str, Any]]:
-        return api_log_rows(self.run_id, context)
+    async def replay(self, entry: JournalEntry, lane: Lane | None = None) -> bool:
+        """Resend a journaled document under its key and settle its rows this run holds.
+        False when there was still no answer."""
+        context = _DocContext(keys=[r.key for r in entry.rows])
+        lane = lane or (self.items if entry.board_id == self.items.board_id else self.subitems)
+        ops = list(entry.ops)
+        try:
+            response = await self._send(entry, None, context)
+        except MondayCallTimeoutError as exc:
+            await self._closed(entry, "UNKNOWN", exc.message, context)
+            await self._recover(lane, ops, 0, exc.message, cut=True)
+            return True
+        except MondayTransportError as exc:
+            if exc.sent and exc.status is None:
+                await self._closed(entry, "UNKNOWN", exc.message, context)
+                return False
+            await self._closed(entry, "FAILED", exc.message, context)
+            await self._recover(lane, ops, 0, exc.message, cut=False)
+            return True
+        except MondayApiError as exc:  # e.g. the key reused with another body: nothing ran
+            await self._closed(entry, "FAILED", exc.message, context, entry.rows)
+            await self._fail_rows(list(entry.rows), f"replay refused: {exc.message}")
+            return True
+        except _Abort:
+            await self._closed(entry, "UNKNOWN", "run stopped", context)
+            return True
+        if response.replayed:
+            self.tally.replayed += 1
+        results = row_results(ops, entry.aliases, response)
+        await self._write_results(results, context, entry.key)
+        return True
+
+
+def _rows(ops: Iterable[Operation]) -> list[RowRef]:
+    return list(dict.fromkeys(op.row for op in ops if op.row is not None))
 
 
 def api_log_rows(run_id: str, context: _DocContext) -> list[dict[str, Any]]:
@@ -602,46 +676,6 @@ def api_log_rows(run_id: str, context: _DocContext) -> list[dict[str, Any]]:
         )
     context.records.clear()
     return rows
-
-
-class _Abort(Exception):
-    """Internal: the run was stopped while this request was out."""
-
-
-def _monday_column(op: Operation, column_id: str | None) -> str | None:
-    return f"monday column {column_id}" if column_id else None
-
-
-def _columns_by_alias(response: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for error in getattr(response, "errors", ()) or ():
-        data = getattr(error, "error_data", None) or {}
-        column = data.get("column_id") if isinstance(data, dict) else None
-        if error.alias and column:
-            out.setdefault(error.alias, str(column))
-    return out
-
-
-def _errors_by_alias(response: Any) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for error in getattr(response, "errors", ()) or ():
-        alias = error.alias
-        if alias:
-            out.setdefault(alias, []).append(_error_text(error))
-    return out
-
-
-def _codes_by_alias(response: Any) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for error in getattr(response, "errors", ()) or ():
-        if error.alias and error.code:
-            out.setdefault(error.alias, set()).add(error.code)
-    return out
-
-
-def _error_text(error: Any) -> str:
-    code = f"[{error.code}] " if error.code else ""
-    return f"{code}{error.message}"
 
 
 def _dump(value: Any) -> str:

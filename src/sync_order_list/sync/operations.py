@@ -19,6 +19,7 @@ from sync_order_list.sync.rows import RowRef
 
 class OpKind(StrEnum):
     CREATE_GROUP = "create_group"
+    ARCHIVE_GROUP = "archive_group"
     CREATE_ITEM = "create_item"
     UPDATE_ITEM = "update_item"
     MOVE_ITEM = "move_item"

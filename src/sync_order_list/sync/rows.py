@@ -22,10 +22,13 @@ class RowRef:
     id: str  # record_uuid of an order, line_id of a line
     key: str  # the order's business key (for messages and reports)
     customer: str | None = None
+    size: str | None = None  # a line's size code
 
     def label(self) -> str:
         if self.table == "order":
             return f"order {self.key!r}"
+        if self.size is not None:
+            return f"size {self.size!r} of order {self.key!r}"
         return f"line {self.id} of order {self.key!r}"
 
 
@@ -46,6 +49,7 @@ class OrderRow:
     in_flight: bool = False
     retry_count: int = 0
     state: str = "PENDING"
+    doc_key: str | None = None  # the last document that carried it (Idempotency-Key)
 
     @property
     def ref(self) -> RowRef:
@@ -80,10 +84,11 @@ class LineRow:
     customer: str | None = None
     in_flight: bool = False
     retry_count: int = 0
+    doc_key: str | None = None
 
     @property
     def ref(self) -> RowRef:
-        return RowRef("line", self.line_id, self.order_key, self.customer)
+        return RowRef("line", self.line_id, self.order_key, self.customer, self.size_code)
 
 
 @dataclass

@@ -8,13 +8,13 @@ callback so a terminal can draw bars.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +27,7 @@ from sync_order_list.merge import MergeResult
 from sync_order_list.monday import MondayClient, RequestRecord, Transport, fetch_board_schema
 from sync_order_list.monday.schema import BoardSchema
 from sync_order_list.report.runs import finish_run, start_run
+from sync_order_list.sync.clock import utcnow
 from sync_order_list.sync.executor import (
     Executor,
     ProgressSink,
@@ -34,18 +35,25 @@ from sync_order_list.sync.executor import (
     on_request,
     reset_log_context,
     run_log_context,
-    utcnow,
 )
+from sync_order_list.sync.group_claims import GroupClaims
+from sync_order_list.sync.groups import Groups
+from sync_order_list.sync.liveness import Liveness
 from sync_order_list.sync.operations import Operation, Plan
 from sync_order_list.sync.planner import PlanContext, plan
-from sync_order_list.sync.reconcile import find_items_by_key, find_subitems
+from sync_order_list.sync.recovery import recover
 from sync_order_list.sync.rows import ClaimedRows
+from sync_order_list.sync.signals import StopRequest
 from sync_order_list.sync.store import ClaimFilter, Failure, SyncStore, WriteBack
 from sync_order_list.sync.tally import Tally
+from sync_order_list.sync.writer import BoardWriter
 
 log = logging.getLogger("sync_order_list.sync")
 
 Mode = Literal["batch", "single"]
+
+# finished documents are kept a day for the record (the API log holds the requests)
+DOCUMENTS_KEPT_SECONDS = 86_400
 
 
 @dataclass(frozen=True)
@@ -63,8 +71,9 @@ class SyncReport:
     started_at: datetime
     dry_run: bool
     finished_at: datetime | None = None
-    outcome: str = "running"  # success | partial | failed | nothing
+    outcome: str = "running"  # success | partial | failed | nothing | interrupted | dry-run
     message: str | None = None
+    exit_signal: int | None = None  # the signal that interrupted the run
     phases: dict[str, float] = field(default_factory=dict)
     plan_counts: dict[str, int] = field(default_factory=dict)
     plan: Plan | None = None
@@ -77,6 +86,10 @@ class SyncReport:
     # (seconds since the start, budget left after the request, the request's cost)
     budget_timeline: list[tuple[float, int, int]] = field(default_factory=list)
     report_path: Path | None = None  # the run's HTML report, once written
+    held_by_other_runs: int = 0  # orders to sync that a live run holds (dry run)
+    taken_over: list[str] = field(default_factory=list)  # dead runs whose rows it took
+    documents: int = 0  # mutation documents sent
+    lanes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -84,6 +97,8 @@ class SyncReport:
 
     @property
     def exit_code(self) -> int:
+        if self.outcome == "interrupted":
+            return 128 + (self.exit_signal or 15)
         if self.outcome == "failed":
             return 2
         return 1 if self.tally.errors else 0
@@ -101,6 +116,10 @@ class SyncReport:
             "plan": self.plan_counts,
             "claimed": {"orders": self.claimed_orders, "lines": self.claimed_lines},
             "in_flight_reconciled": self.in_flight_reconciled,
+            "held_by_other_runs": self.held_by_other_runs,
+            "taken_over": self.taken_over,
+            "documents": self.documents,
+            "lanes": self.lanes,
             "api": self.api,
             "merge": self.merge.as_dict() if self.merge else None,
             "budget_timeline": self.budget_timeline,
@@ -149,10 +168,15 @@ async def run_sync(
     lookup_delay: float = 1.0,
     run_id: str | None = None,
     merge: MergeResult | None = None,
+    stop: StopRequest | None = None,
+    lookups: bool = True,
 ) -> SyncReport:
     """Sync what the merge marked PENDING; never raises for row-level problems.
 
-    Every run that writes leaves a ``SYNC_RUNS`` row, a failed one too.
+    Every run that writes leaves a ``SYNC_RUNS`` row, a failed one too. ``stop`` is set
+    by SIGTERM/SIGINT (see ``signals``): the run then finishes what is in flight and
+    ends ``interrupted``. ``lookups`` False is a test switch: unknown outcomes are then
+    settled by replays alone.
     """
     run = _SyncRun(
         engine=engine,
@@ -170,6 +194,8 @@ async def run_sync(
         progress=progress,
         on_plan=on_plan,
         lookup_delay=lookup_delay,
+        stop=stop or StopRequest(),
+        lookups=lookups,
     )
     return await run.run()
 
@@ -187,6 +213,8 @@ class _SyncRun:
     progress: ProgressSink | None
     on_plan: Callable[[Plan], None] | None
     lookup_delay: float
+    stop: StopRequest
+    lookups: bool
 
     async def run(self) -> SyncReport:
         report, options = self.report, self.options
@@ -214,19 +242,23 @@ class _SyncRun:
     async def _with_store(self, token: str) -> SyncReport:
         with _Phases(self.report)("prepare"):
             store = await asyncio.to_thread(SyncStore, self.engine, self.cfg)
+        liveness = Liveness(self.engine, store.t, self.settings)
+        if not self.options.dry_run:
+            await asyncio.to_thread(liveness.register, self.report.run_id, utcnow())
         log_context, log_token = run_log_context()
         try:
-            return await self._with_client(store, token)
+            return await self._with_client(store, liveness, token)
         finally:
             reset_log_context(log_token)
             if not self.options.dry_run:
                 rows = api_log_rows(self.report.run_id, log_context)
                 await asyncio.to_thread(store.write_api_log, rows)
 
-    async def _with_client(self, store: SyncStore, token: str) -> SyncReport:
+    async def _with_client(self, store: SyncStore, liveness: Liveness, token: str) -> SyncReport:
         report, options, settings, cfg = self.report, self.options, self.settings, self.cfg
         phase = _Phases(report)
         flt = ClaimFilter(customer=options.customer, limit=options.limit)
+        stopped = self.stop.event()
         async with MondayClient(
             cfg.api_url,
             token,
@@ -241,44 +273,144 @@ class _SyncRun:
                     schema = await fetch_board_schema(
                         client, cfg.env.items_board_id, cfg.env.subitems_board_id
                     )
+                if options.dry_run:
+                    with phase("claim"):
+                        now = utcnow()
+                        dead = await asyncio.to_thread(liveness.dead_runs, now)
+                        rows = await asyncio.to_thread(
+                            store.peek, now, flt, [d.run_id for d in dead]
+                        )
+                        report.held_by_other_runs = await asyncio.to_thread(
+                            liveness.held_by_live_runs, now
+                        )
+                    await self._plan_only(schema, rows)
+                    return report
+                if self.stop.requested:
+                    self._interrupted()
+                    return report
                 with phase("claim"):
                     now = utcnow()
-                    if options.dry_run:
-                        rows = await asyncio.to_thread(store.peek, now, flt)
-                    else:
-                        rows = await asyncio.to_thread(store.claim, report.run_id, now, flt)
+                    taken = await asyncio.to_thread(liveness.take_over, now, exclude=report.run_id)
+                    report.taken_over = [d.run_id for d in taken]
+                    for dead in taken:
+                        log.warning(
+                            "run %s was abandoned (%s): its rows are taken over",
+                            dead.run_id,
+                            dead.reason,
+                        )
+                    rows = await asyncio.to_thread(store.claim, report.run_id, now, flt)
                 report.claimed_orders, report.claimed_lines = len(rows.orders), len(rows.lines)
+                heart = asyncio.create_task(self._heartbeat(store, liveness, stopped))
                 try:
-                    await self._sync(client, store, schema, rows)
+                    await self._within_grace(
+                        self._sync(client, store, liveness, schema, rows, stopped), stopped
+                    )
                 finally:
-                    if not options.dry_run:
-                        with phase("release"):
-                            await asyncio.to_thread(store.release, report.run_id)
+                    heart.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await heart
+                    with phase("release"):
+                        await asyncio.to_thread(store.release, report.run_id)
+                        await asyncio.to_thread(
+                            store.purge_documents,
+                            utcnow() - timedelta(seconds=DOCUMENTS_KEPT_SECONDS),
+                        )
             finally:
                 report.finished_at = utcnow()
                 report.api = _api_stats(client)
         return report
 
-    async def _sync(
-        self, client: MondayClient, store: SyncStore, schema: BoardSchema, rows: ClaimedRows
+    async def _within_grace(self, work: Any, stopped: asyncio.Event) -> None:
+        """Run ``work``; once a stop is requested it has ``sync.grace_seconds`` left
+        (lanes start nothing new meanwhile), then it is cancelled: documents still out
+        stay journaled and in flight, and the next run replays them."""
+        task = asyncio.ensure_future(work)
+        waiter = asyncio.ensure_future(stopped.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if not task.done():
+            grace = self.settings.sync.grace_seconds
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout=grace)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                log.warning("documents still in flight after %g s: left for the next run", grace)
+        if task.done() and not task.cancelled():
+            task.result()
+        if self.stop.requested:
+            self._interrupted()
+
+    def _interrupted(self) -> None:
+        report = self.report
+        report.outcome = "interrupted"
+        report.exit_signal = self.stop.signum
+        report.message = (
+            f"stopped by {self.stop.name}: documents in flight were finished or left "
+            "journaled for the next run, and every claim was released"
+        )
+
+    async def _heartbeat(
+        self, store: SyncStore, liveness: Liveness, stopped: asyncio.Event
     ) -> None:
-        report, settings = self.report, self.settings
-        phase = _Phases(report)
-        if not self.options.dry_run and rows:
-            with phase("reconcile"):
-                rows = await _reconcile_in_flight(client, store, settings, schema, rows, report)
-        with phase("plan"):
-            the_plan = plan(rows.orders, rows.lines, PlanContext(settings, schema))
+        """Renew the heartbeat (and, now and then, the claims) while the run lives; a run
+        another one declared dead stops at once."""
+        ttl = self.settings.sync.claim_ttl_seconds
+        interval = min(self.settings.sync.heartbeat_seconds, ttl / 3)
+        extended = time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            alive = await asyncio.to_thread(liveness.beat, self.report.run_id, utcnow())
+            if not alive:
+                log.error("run %s was declared dead by another run: stopping", self.report.run_id)
+                self.report.message = "declared dead by another run (heartbeat missed)"
+                self.stop.request()
+                stopped.set()
+                return
+            if time.monotonic() - extended >= ttl / 3:
+                await asyncio.to_thread(store.extend, self.report.run_id, utcnow())
+                extended = time.monotonic()
+
+    async def _plan_only(self, schema: BoardSchema, rows: ClaimedRows) -> None:
+        report = self.report
+        report.claimed_orders, report.claimed_lines = len(rows.orders), len(rows.lines)
+        with _Phases(report)("plan"):
+            the_plan = plan(rows.orders, rows.lines, PlanContext(self.settings, schema))
         report.plan, report.plan_counts = the_plan, the_plan.counts()
         if self.on_plan is not None:
             self.on_plan(the_plan)
         for order in rows.orders:
             report.tally.order_seen(order.ref)
-        if self.options.dry_run:
-            report.outcome = "nothing" if the_plan.is_empty else "dry-run"
-            return
-        with phase("write"):
-            await asyncio.to_thread(_settle_and_fail, store, the_plan, report.tally)
+        report.outcome = "nothing" if the_plan.is_empty else "dry-run"
+
+    async def _sync(
+        self,
+        client: MondayClient,
+        store: SyncStore,
+        liveness: Liveness,
+        schema: BoardSchema,
+        rows: ClaimedRows,
+        stopped: asyncio.Event,
+    ) -> None:
+        report, settings = self.report, self.settings
+        phase = _Phases(report)
+        writer = BoardWriter(client, store, report.run_id)
+        groups = Groups(
+            client=client,
+            writer=writer,
+            claims=GroupClaims(self.engine, store.t.groups, schema.items.id),
+            board_id=schema.items.id,
+            run_id=report.run_id,
+            settings=settings,
+            is_dead=lambda run_id: (
+                run_id in {d.run_id for d in liveness.dead_runs(utcnow(), exclude=report.run_id)}
+            ),
+            regroup_orders=store.move_orders_to_group,
+            lookup_delay=self.lookup_delay,
+        )
         executor = Executor(
             client=client,
             store=store,
@@ -286,17 +418,76 @@ class _SyncRun:
             schema=schema,
             run_id=report.run_id,
             tally=report.tally,
+            writer=writer,
+            groups=groups,
             progress=self.progress,
             lookup_delay=self.lookup_delay,
+            lookups=self.lookups,
+            stop=stopped,
         )
+        if rows:
+            with phase("reconcile"):
+                recovered = await recover(
+                    executor=executor,
+                    client=client,
+                    store=store,
+                    settings=settings,
+                    schema=schema,
+                    rows=rows,
+                    run_id=report.run_id,
+                    now=utcnow(),
+                    lookups=self.lookups,
+                )
+            report.in_flight_reconciled = recovered.rows
+            report.tally.adopted += recovered.adopted
+            if recovered.replayed or recovered.looked_up:
+                rows = await asyncio.to_thread(store.claimed, report.run_id, utcnow())
+            rows = _without(rows, recovered.unsettled_orders, recovered.unsettled_lines)
+            if recovered.unsettled_orders or recovered.unsettled_lines:
+                report.tally.pending_left += len(recovered.unsettled_orders) + len(
+                    recovered.unsettled_lines
+                )
+        if executor.aborted is not None:
+            report.outcome, report.message = "failed", str(executor.aborted)
+            return
+        with phase("plan"):
+            the_plan = plan(rows.orders, rows.lines, PlanContext(settings, schema))
+        report.plan, report.plan_counts = the_plan, the_plan.counts()
+        if self.on_plan is not None:
+            self.on_plan(the_plan)
+        for order in rows.orders:
+            report.tally.order_seen(order.ref)
+        with phase("write"):
+            await asyncio.to_thread(_settle_and_fail, store, report.run_id, the_plan, report.tally)
         with phase("execute"):
             await executor.execute(the_plan, rows)
+        report.documents = executor.documents_sent
+        report.lanes = {
+            lane.name: {
+                "documents": lane.sent_documents,
+                "seconds_per_mutation": round(lane.server_time.seconds_per_op, 4),
+            }
+            for lane in (executor.items, executor.subitems)
+        }
         if executor.aborted is not None:
             report.outcome, report.message = "failed", str(executor.aborted)
         elif report.tally.errors:
             report.outcome = "partial"
         else:
             report.outcome = "success" if rows else "nothing"
+
+
+def _without(rows: ClaimedRows, orders: set[str], lines: set[str]) -> ClaimedRows:
+    """Rows still in flight with an unanswered document stay out of the plan (they are
+    never created again on a guess), and so do the lines of such orders."""
+    if not orders and not lines:
+        return rows
+    return ClaimedRows(
+        [o for o in rows.orders if o.record_uuid not in orders],
+        [ln for ln in rows.lines if ln.line_id not in lines and ln.record_uuid not in orders],
+        rows.claimed_at,
+        rows.expires_at,
+    )
 
 
 def _finish(engine: Engine, cfg: AppConfig, report: SyncReport) -> None:
@@ -339,102 +530,19 @@ def _timeline_recorder(report: SyncReport) -> Callable[[RequestRecord], None]:
     return record
 
 
-def _settle_and_fail(store: SyncStore, the_plan: Plan, tally: Tally) -> None:
+def _settle_and_fail(store: SyncStore, run_id: str, the_plan: Plan, tally: Tally) -> None:
     now = utcnow()
     if the_plan.settles:
-        store.settle(now, the_plan.settles)
+        store.settle(run_id, now, the_plan.settles)
         for item in the_plan.settles:
             tally.unchanged(item.row)
     if the_plan.failures:
-        batch = WriteBack.empty(now)
+        batch = WriteBack.empty(now, run_id)
         for failure in the_plan.failures:
             target = batch.order_failures if failure.row.table == "order" else batch.line_failures
             target.append(Failure(failure.row.id, failure.message))
             tally.failed(failure.row, failure.message, failure.column)
         store.write_back(batch)
-
-
-async def _reconcile_in_flight(
-    client: MondayClient,
-    store: SyncStore,
-    settings: Settings,
-    schema: BoardSchema,
-    rows: ClaimedRows,
-    report: SyncReport,
-) -> ClaimedRows:
-    """Rows a dead run left in flight: adopt what the board has, create only the rest."""
-    now = utcnow()
-    orders = [o for o in rows.orders if o.in_flight and o.item_id is None and o.action != "DELETE"]
-    found_orders: dict[str, str] = {}
-    if orders:
-        found = await find_items_by_key(
-            client, schema.items.id, settings.monday.business_key_column, [o.key for o in orders]
-        )
-        found_orders = {o.record_uuid: found.ids[o.key] for o in orders if o.key in found.ids}
-        missing = [o.record_uuid for o in orders if o.record_uuid not in found_orders]
-        await asyncio.to_thread(store.adopt, now, list(found_orders.items()), ())
-        await asyncio.to_thread(store.resolve_not_found, now, missing, ())
-    item_of = {o.record_uuid: found_orders.get(o.record_uuid, o.item_id) for o in rows.orders}
-    lines = [
-        ln
-        for ln in rows.lines
-        if ln.in_flight
-        and ln.subitem_id is None
-        and ln.action != "DELETE"
-        and (item_of.get(ln.record_uuid) or ln.parent_item_id)
-    ]
-    found_lines: dict[str, str] = {}
-    if lines:
-        parent = {ln.line_id: item_of.get(ln.record_uuid) or ln.parent_item_id for ln in lines}
-        template = settings.names.subitem.template
-        name_of = {
-            template.format(size_code=ln.size_code, qty=ln.qty, key=ln.order_key): ln.size_code
-            for ln in lines
-        }
-        subs = await find_subitems(
-            client,
-            [p for p in parent.values() if p],
-            settings.monday.subitems.columns.get("size_code"),
-            name_of,
-        )
-        for ln in lines:
-            hit = subs.get((str(parent[ln.line_id]), ln.size_code))
-            if hit:
-                found_lines[ln.line_id] = hit
-        missing_lines = [ln.line_id for ln in lines if ln.line_id not in found_lines]
-        await asyncio.to_thread(store.adopt, now, (), list(found_lines.items()))
-        await asyncio.to_thread(store.resolve_not_found, now, (), missing_lines)
-    report.in_flight_reconciled = len(orders) + len(lines)
-    report.tally.adopted += len(found_orders) + len(found_lines)
-    if not (found_orders or found_lines):
-        return rows
-    new_orders = [
-        dataclasses.replace(
-            o,
-            item_id=found_orders[o.record_uuid],
-            synced_values=None,
-            action="UPDATE",
-            in_flight=False,
-        )
-        if o.record_uuid in found_orders
-        else o
-        for o in rows.orders
-    ]
-    new_lines = [
-        dataclasses.replace(
-            ln,
-            subitem_id=found_lines[ln.line_id],
-            synced_qty=None,
-            action="UPDATE",
-            parent_item_id=item_of.get(ln.record_uuid) or ln.parent_item_id,
-        )
-        if ln.line_id in found_lines
-        else dataclasses.replace(
-            ln, parent_item_id=item_of.get(ln.record_uuid) or ln.parent_item_id
-        )
-        for ln in rows.lines
-    ]
-    return ClaimedRows(new_orders, new_lines, rows.claimed_at, rows.expires_at)
 
 
 def _api_stats(client: MondayClient) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    delete,
     func,
     insert,
     or_,
@@ -42,6 +43,7 @@ from sync_order_list.config import AppConfig
 from sync_order_list.db.engine import redact_url
 from sync_order_list.db.setup import table_names
 from sync_order_list.errors import SchemaError
+from sync_order_list.sync.journal import DocState, JournalEntry
 from sync_order_list.sync.rows import ClaimedRows, LineRow, OrderRow
 
 # SQL Server has no FOR UPDATE: lock the candidate rows and pass over locked ones
@@ -60,6 +62,8 @@ class SyncTables:
     lines: Table
     groups: Table
     api_log: Table
+    documents: Table
+    runs: Table
     key: str
     customer: str
 
@@ -69,7 +73,15 @@ def reflect_tables(engine: Engine, cfg: AppConfig) -> SyncTables:
     md = MetaData(schema=names.schema)
     tables: dict[str, Table] = {}
     with engine.connect() as conn:
-        for name in (names.target, names.lines, names.groups, names.api_log):
+        all_names = (
+            names.target,
+            names.lines,
+            names.groups,
+            names.api_log,
+            names.documents,
+            names.runs,
+        )
+        for name in all_names:
             try:
                 tables[name] = Table(name, md, autoload_with=conn)
             except NoSuchTableError:
@@ -79,14 +91,35 @@ def reflect_tables(engine: Engine, cfg: AppConfig) -> SyncTables:
                     file=str(cfg.path),
                     hint="run `sync-order-list init-db` first",
                 ) from None
+    for name, needed in REQUIRED_COLUMNS.items():
+        table = tables[getattr(names, name)]
+        missing = [c for c in needed if c not in table.c]
+        if missing:
+            raise SchemaError(
+                f"table {table.name!r} lacks the column(s) {', '.join(missing)} that this "
+                "version of sync-order-list needs",
+                key=f"environments.{cfg.env_name}",
+                file=str(cfg.path),
+                hint="run `sync-order-list init-db` (it adds what is missing, nothing else)",
+            )
     return SyncTables(
         orders=tables[names.target],
         lines=tables[names.lines],
         groups=tables[names.groups],
         api_log=tables[names.api_log],
+        documents=tables[names.documents],
+        runs=tables[names.runs],
         key=cfg.settings.merge.business_key,
         customer=cfg.settings.merge.customer_column,
     )
+
+
+# columns added by later versions: a database set up by an older one needs init-db again
+REQUIRED_COLUMNS = {
+    "target": ("sync_doc_key",),
+    "lines": ("sync_doc_key",),
+    "runs": ("heartbeat_at", "host", "pid"),
+}
 
 
 def _in_flight(t: Table) -> ColumnElement[bool]:
@@ -109,13 +142,20 @@ class SyncStore:
         self.max_retries = cfg.settings.sync.max_error_retries
 
     # -- eligibility -------------------------------------------------------------------
-    def _eligible(self, t: Table, now: datetime) -> ColumnElement[bool]:
+    def _eligible(
+        self, t: Table, now: datetime, free_runs: Sequence[str] = ()
+    ) -> ColumnElement[bool]:
+        """Rows to sync that no live run holds (``free_runs``: dead runs whose claims a
+        real run would take over first; only a dry run passes them)."""
+        unclaimed = [t.c.claim_expires_at.is_(None), t.c.claim_expires_at < now]
+        if free_runs:
+            unclaimed.append(t.c.run_id.in_(list(free_runs)))
         return and_(
             or_(
                 t.c.sync_state == "PENDING",
                 and_(t.c.sync_state == "ERROR", t.c.retry_count < self.max_retries),
             ),
-            or_(t.c.claim_expires_at.is_(None), t.c.claim_expires_at < now),
+            or_(*unclaimed),
         )
 
     def _customer(self, flt: ClaimFilter) -> ColumnElement[bool] | None:
@@ -123,25 +163,27 @@ class SyncStore:
             return None
         return self.t.orders.c[self.t.customer] == flt.customer
 
-    def _order_conditions(self, now: datetime, flt: ClaimFilter) -> list[ColumnElement[bool]]:
-        conds = [self._eligible(self.t.orders, now)]
+    def _order_conditions(
+        self, now: datetime, flt: ClaimFilter, free_runs: Sequence[str] = ()
+    ) -> list[ColumnElement[bool]]:
+        conds = [self._eligible(self.t.orders, now, free_runs)]
         if (c := self._customer(flt)) is not None:
             conds.append(c)
         return conds
 
     def _line_parent_condition(
-        self, now: datetime, flt: ClaimFilter, run_id: str | None
+        self, now: datetime, flt: ClaimFilter, run_id: str | None, free_runs: Sequence[str] = ()
     ) -> ColumnElement[bool]:
         o = self.t.orders
-        free_synced_parent = and_(
-            o.c.sync_state == "SYNCED",
-            or_(o.c.claim_expires_at.is_(None), o.c.claim_expires_at < now),
-        )
+        unclaimed = [o.c.claim_expires_at.is_(None), o.c.claim_expires_at < now]
+        if free_runs:
+            unclaimed.append(o.c.run_id.in_(list(free_runs)))
+        free_synced_parent = and_(o.c.sync_state == "SYNCED", or_(*unclaimed))
         conds: list[ColumnElement[bool]] = []
         if run_id is not None:
             conds.append(and_(o.c.run_id == run_id, o.c.claim_expires_at.is_not(None)))
         else:  # a dry run: the parents it would claim
-            conds.append(and_(*self._order_conditions(now, flt)))
+            conds.append(and_(*self._order_conditions(now, flt, free_runs)))
         if flt.limit is None:
             synced = [free_synced_parent]
             if (c := self._customer(flt)) is not None:
@@ -199,10 +241,16 @@ class SyncStore:
         rows.claimed_at, rows.expires_at = now, expires
         return rows
 
-    def peek(self, now: datetime, flt: ClaimFilter) -> ClaimedRows:
-        """What a run would claim now, without claiming (for --dry-run)."""
+    def peek(self, now: datetime, flt: ClaimFilter, free_runs: Sequence[str] = ()) -> ClaimedRows:
+        """What a run would claim now, without claiming (for --dry-run); rows of the
+        ``free_runs`` (dead runs) count as free, as a real run takes them over."""
         with self.engine.connect() as conn:
-            return self._load(conn, run_id=None, now=now, flt=flt)
+            return self._load(conn, run_id=None, now=now, flt=flt, free_runs=free_runs)
+
+    def claimed(self, run_id: str, now: datetime) -> ClaimedRows:
+        """The rows this run holds that still need syncing (after recovery)."""
+        with self.engine.connect() as conn:
+            return self._load(conn, run_id=run_id, now=now, flt=ClaimFilter())
 
     def extend(self, run_id: str, now: datetime) -> datetime:
         """Push this run's claim further out (long runs)."""
@@ -228,7 +276,13 @@ class SyncStore:
 
     # -- loading -----------------------------------------------------------------------
     def _load(
-        self, conn: Connection, *, run_id: str | None, now: datetime, flt: ClaimFilter
+        self,
+        conn: Connection,
+        *,
+        run_id: str | None,
+        now: datetime,
+        flt: ClaimFilter,
+        free_runs: Sequence[str] = (),
     ) -> ClaimedRows:
         o, ln = self.t.orders, self.t.lines
         mapped = list(dict.fromkeys(self.cfg.settings.monday.items.columns))
@@ -248,13 +302,18 @@ class SyncStore:
             o.c.synced_values,
             o.c.retry_count,
             o.c.sync_state,
+            o.c.sync_doc_key,
             _in_flight(o).label("in_flight"),
         ]
         query = select(*sync_cols, *cols).order_by(o.c[self.t.key])
         if run_id is not None:
-            query = query.where(o.c.run_id == run_id, o.c.claim_expires_at.is_not(None))
+            query = query.where(
+                o.c.run_id == run_id,
+                o.c.claim_expires_at.is_not(None),
+                o.c.sync_state.in_(("PENDING", "ERROR")),
+            )
         else:
-            query = query.where(*self._order_conditions(now, flt))
+            query = query.where(*self._order_conditions(now, flt, free_runs))
             if flt.limit is not None:
                 query = query.limit(flt.limit)
         orders = []
@@ -275,6 +334,7 @@ class SyncStore:
                     in_flight=bool(m["in_flight"]),
                     retry_count=int(m["retry_count"] or 0),
                     state=m["sync_state"],
+                    doc_key=m["sync_doc_key"],
                 )
             )
         line_query = (
@@ -289,6 +349,7 @@ class SyncStore:
                 ln.c.monday_subitem_id,
                 ln.c.synced_qty,
                 ln.c.retry_count,
+                ln.c.sync_doc_key,
                 _in_flight(ln).label("in_flight"),
                 o.c.monday_item_id.label("parent_item_id"),
                 o.c.action_type.label("parent_action"),
@@ -298,10 +359,15 @@ class SyncStore:
             .order_by(ln.c.order_key, ln.c.size_position)
         )
         if run_id is not None:
-            line_query = line_query.where(ln.c.run_id == run_id, ln.c.claim_expires_at.is_not(None))
+            line_query = line_query.where(
+                ln.c.run_id == run_id,
+                ln.c.claim_expires_at.is_not(None),
+                ln.c.sync_state.in_(("PENDING", "ERROR")),
+            )
         else:
             line_query = line_query.where(
-                self._eligible(ln, now), self._line_parent_condition(now, flt, None)
+                self._eligible(ln, now, free_runs),
+                self._line_parent_condition(now, flt, None, free_runs),
             )
         lines = [
             LineRow(
@@ -319,6 +385,7 @@ class SyncStore:
                 customer=_text(r.customer),
                 in_flight=bool(r.in_flight),
                 retry_count=int(r.retry_count or 0),
+                doc_key=r.sync_doc_key,
             )
             for r in conn.execute(line_query)
         ]
@@ -328,87 +395,139 @@ class SyncStore:
         return ClaimedRows(orders=orders, lines=lines)
 
     # -- in flight ---------------------------------------------------------------------
-    def mark_attempted(
-        self, run_id: str, now: datetime, order_ids: Iterable[str], line_ids: Iterable[str]
-    ) -> None:
-        """Record, committed, that these rows are about to be sent (they are in flight)."""
-        order_ids, line_ids = list(order_ids), list(line_ids)
+    def begin_document(self, entry: JournalEntry) -> None:
+        """Record a document before it is sent, in one transaction with its rows' in-flight
+        marks: the key and exact body, and each row pointing at the document."""
+        order_ids = [r.id for r in entry.rows if r.table == "order"]
+        line_ids = [int(r.id) for r in entry.rows if r.table == "line"]
         with self.engine.begin() as conn:
-            if order_ids:
-                o = self.t.orders
-                conn.execute(
-                    update(o)
-                    .where(o.c.record_uuid.in_(order_ids), o.c.run_id == run_id)
-                    .values(sync_attempted_at=now)
+            conn.execute(
+                insert(self.t.documents).values(
+                    doc_key=entry.key,
+                    run_id=entry.run_id,
+                    board_id=entry.board_id,
+                    created_at=entry.created_at,
+                    state="SENDING",
+                    body=entry.body,
+                    ops=entry.ops_json(),
                 )
-            if line_ids:
-                ln = self.t.lines
+            )
+            for table, ids, id_col in (
+                (self.t.orders, order_ids, "record_uuid"),
+                (self.t.lines, line_ids, "line_id"),
+            ):
+                for chunk in _chunks(ids):
+                    conn.execute(
+                        update(table)
+                        .where(table.c[id_col].in_(chunk), table.c.run_id == entry.run_id)
+                        .values(sync_attempted_at=entry.created_at, sync_doc_key=entry.key)
+                    )
+
+    def documents(self, keys: Iterable[str]) -> list[JournalEntry]:
+        """Recorded documents by key, oldest first."""
+        d = self.t.documents
+        out: list[JournalEntry] = []
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(keys))):
+                for row in conn.execute(select(d).where(d.c.doc_key.in_(chunk))):
+                    out.append(JournalEntry.from_row(row._mapping))
+        return sorted(out, key=lambda e: (e.created_at, e.key))
+
+    def set_document_state(
+        self, key: str, state: DocState, now: datetime, message: str | None = None
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(_document_update(self.t.documents, key, state, now, message))
+
+    def purge_documents(self, before: datetime) -> int:
+        """Forget finished documents older than ``before`` (their responses are long
+        gone from monday's idempotency store, so they can never be replayed)."""
+        d = self.t.documents
+        with self.engine.begin() as conn:
+            return int(
                 conn.execute(
-                    update(ln)
-                    .where(ln.c.line_id.in_([int(i) for i in line_ids]), ln.c.run_id == run_id)
-                    .values(sync_attempted_at=now)
-                )
+                    delete(d).where(d.c.created_at < before, d.c.state.in_(("DONE", "FAILED")))
+                ).rowcount
+                or 0
+            )
 
     # -- reconciliation ----------------------------------------------------------------
     def adopt(
         self,
+        run_id: str,
         now: datetime,
-        orders: Sequence[tuple[str, str]] = (),
-        lines: Sequence[tuple[str, str]] = (),
+        orders: Sequence[Adopted] = (),
+        lines: Sequence[AdoptedLine] = (),
     ) -> None:
         """Record items/subitems found on the board for rows left in flight.
 
-        The found item gets every mapped column sent again (synced values unknown), so
-        it ends up exactly as the row is now; the attempt counts as resolved.
+        What the board holds becomes the row's synced state (``synced_values`` for an
+        order, ``synced_qty`` for a line), so the planner then sends only what differs
+        and moves the item only if it is in another group; the attempt is resolved.
         """
         o, ln = self.t.orders, self.t.lines
         with self.engine.begin() as conn:
             if orders:
                 conn.execute(
                     update(o)
-                    .where(o.c.record_uuid == bindparam("b_id"))
+                    .where(o.c.record_uuid == bindparam("b_id"), o.c.run_id == run_id)
                     .values(
                         monday_item_id=bindparam("b_item"),
-                        synced_values=None,
+                        synced_values=bindparam("b_synced"),
                         action_type=case((o.c.action_type == "DELETE", "DELETE"), else_="UPDATE"),
                         sync_completed_at=now,
                     ),
-                    [{"b_id": r, "b_item": i} for r, i in orders],
+                    [
+                        {
+                            "b_id": a.record_uuid,
+                            "b_item": a.item_id,
+                            "b_synced": json.dumps(a.synced, ensure_ascii=False, sort_keys=True)
+                            if a.synced is not None
+                            else None,
+                        }
+                        for a in orders
+                    ],
                 )
             if lines:
                 conn.execute(
                     update(ln)
-                    .where(ln.c.line_id == bindparam("b_id"))
+                    .where(ln.c.line_id == bindparam("b_id"), ln.c.run_id == run_id)
                     .values(
                         monday_subitem_id=bindparam("b_item"),
-                        synced_qty=None,
+                        synced_qty=bindparam("b_qty"),
                         action_type=case((ln.c.action_type == "DELETE", "DELETE"), else_="UPDATE"),
                         sync_completed_at=now,
                     ),
-                    [{"b_id": int(r), "b_item": i} for r, i in lines],
+                    [
+                        {"b_id": int(a.line_id), "b_item": a.subitem_id, "b_qty": a.qty}
+                        for a in lines
+                    ],
                 )
 
     def resolve_not_found(
-        self, now: datetime, order_ids: Sequence[str] = (), line_ids: Sequence[str] = ()
+        self,
+        run_id: str,
+        now: datetime,
+        order_ids: Sequence[str] = (),
+        line_ids: Sequence[str] = (),
     ) -> None:
         """Rows in flight that the board does not have: the attempt is over, create."""
+        o, ln = self.t.orders, self.t.lines
         with self.engine.begin() as conn:
-            if order_ids:
-                o = self.t.orders
+            for chunk in _chunks(list(order_ids)):
                 conn.execute(
                     update(o)
-                    .where(o.c.record_uuid.in_(list(order_ids)))
+                    .where(o.c.record_uuid.in_(chunk), o.c.run_id == run_id)
                     .values(sync_completed_at=now)
                 )
-            if line_ids:
-                ln = self.t.lines
+            for chunk in _chunks([int(i) for i in line_ids]):
                 conn.execute(
                     update(ln)
-                    .where(ln.c.line_id.in_([int(i) for i in line_ids]))
+                    .where(ln.c.line_id.in_(chunk), ln.c.run_id == run_id)
                     .values(sync_completed_at=now)
                 )
 
-    def settle(self, now: datetime, settles: Sequence[Any]) -> None:
+    def settle(self, run_id: str, now: datetime, settles: Sequence[Any]) -> None:
         """Rows that needed no call: mark them SYNCED as they are."""
         o, ln = self.t.orders, self.t.lines
         with self.engine.begin() as conn:
@@ -433,7 +552,11 @@ class SyncStore:
                         )
                     if item.deleted:
                         values["monday_item_id"] = None
-                    conn.execute(update(o).where(o.c.record_uuid == ref.id).values(**values))
+                    conn.execute(
+                        update(o)
+                        .where(o.c.record_uuid == ref.id, o.c.run_id == run_id)
+                        .values(**values)
+                    )
                 else:
                     values = {
                         "sync_state": "SYNCED",
@@ -446,24 +569,33 @@ class SyncStore:
                         values["synced_qty"] = item.sent_qty
                     if item.deleted:
                         values["monday_subitem_id"] = None
-                    conn.execute(update(ln).where(ln.c.line_id == int(ref.id)).values(**values))
+                    conn.execute(
+                        update(ln)
+                        .where(ln.c.line_id == int(ref.id), ln.c.run_id == run_id)
+                        .values(**values)
+                    )
 
     # -- write-back --------------------------------------------------------------------
     def write_back(self, batch: WriteBack) -> None:
-        """One transaction for one document's results and its API log rows."""
+        """One transaction for one document's results, its journal state and its API log
+        rows. Only rows this run still holds are written: a run that lost its rows to
+        another (it was taken for dead) cannot overwrite the other's results."""
         o, ln = self.t.orders, self.t.lines
+        mine_o, mine_ln = o.c.run_id == batch.run_id, ln.c.run_id == batch.run_id
+        release: dict[str, Any] = {} if batch.keep_claims else {"claim_expires_at": None}
         with self.engine.begin() as conn:
             if batch.orders_done:
                 sent = bindparam("b_sent_hash")
                 conn.execute(
                     update(o)
-                    .where(o.c.record_uuid == bindparam("b_id"))
+                    .where(o.c.record_uuid == bindparam("b_id"), mine_o)
                     .values(
                         monday_item_id=bindparam("b_item_id"),
                         group_id=func.coalesce(bindparam("b_group_id"), o.c.group_id),
                         synced_hash=sent,
                         synced_values=bindparam("b_synced"),
                         **_confirmed(o, o.c.row_hash == sent, batch.now),
+                        **release,
                     ),
                     [
                         {
@@ -480,22 +612,28 @@ class SyncStore:
                 )
             if batch.orders_removed:
                 ids = [d.record_uuid for d in batch.orders_removed]
-                conn.execute(
-                    update(o).where(o.c.record_uuid.in_(ids)).values(**_gone(o, batch.now))
-                )
-                # the item's subitems went with it
-                conn.execute(
-                    update(ln).where(ln.c.record_uuid.in_(ids)).values(**_gone(ln, batch.now))
-                )
+                for chunk in _chunks(ids):
+                    conn.execute(
+                        update(o)
+                        .where(o.c.record_uuid.in_(chunk), mine_o)
+                        .values(**_gone(o, batch.now), **release)
+                    )
+                    # the item's subitems went with it
+                    conn.execute(
+                        update(ln)
+                        .where(ln.c.record_uuid.in_(chunk))
+                        .values(**_gone(ln, batch.now), **release)
+                    )
             if batch.lines_done:
                 sent_qty = bindparam("b_qty")
                 conn.execute(
                     update(ln)
-                    .where(ln.c.line_id == bindparam("b_id"))
+                    .where(ln.c.line_id == bindparam("b_id"), mine_ln)
                     .values(
                         monday_subitem_id=bindparam("b_subitem_id"),
                         synced_qty=sent_qty,
                         **_confirmed(ln, ln.c.qty == sent_qty, batch.now),
+                        **release,
                     ),
                     [
                         {"b_id": int(d.line_id), "b_subitem_id": d.subitem_id, "b_qty": d.qty}
@@ -504,20 +642,26 @@ class SyncStore:
                 )
             if batch.lines_removed:
                 ids = [int(i) for i in batch.lines_removed]
-                conn.execute(update(ln).where(ln.c.line_id.in_(ids)).values(**_gone(ln, batch.now)))
-            for table, failures, id_col, id_field in (
-                (o, batch.order_failures, o.c.record_uuid, "monday_item_id"),
-                (ln, batch.line_failures, ln.c.line_id, "monday_subitem_id"),
+                for chunk in _chunks(ids):
+                    conn.execute(
+                        update(ln)
+                        .where(ln.c.line_id.in_(chunk), mine_ln)
+                        .values(**_gone(ln, batch.now), **release)
+                    )
+            for table, failures, id_col, id_field, mine in (
+                (o, batch.order_failures, o.c.record_uuid, "monday_item_id", mine_o),
+                (ln, batch.line_failures, ln.c.line_id, "monday_subitem_id", mine_ln),
             ):
                 for failure in failures:
                     values: dict[str, Any] = {
                         "sync_state": "ERROR",
                         "sync_error": failure.message[:4000],
                         "retry_count": table.c.retry_count + 1,
-                        "claim_expires_at": None,
+                        **release,
                     }
                     if not failure.unknown_outcome:
-                        # an unknown outcome stays in flight: the next run looks it up
+                        # an unknown outcome stays in flight: the next run replays or
+                        # looks it up; anything else is over
                         values["sync_completed_at"] = batch.now
                     if failure.vanished:  # gone from the board: create it again
                         values[id_field] = None
@@ -525,7 +669,7 @@ class SyncStore:
                         if table is o:
                             values["synced_values"] = None
                     row_id = int(failure.id) if table is ln else failure.id
-                    conn.execute(update(table).where(id_col == row_id).values(**values))
+                    conn.execute(update(table).where(id_col == row_id, mine).values(**values))
                     if failure.vanished and table is o:
                         # its subitems went with it: they are created again too
                         gone = _gone(ln, None)
@@ -534,49 +678,35 @@ class SyncStore:
                             .where(ln.c.record_uuid == row_id, ln.c.monday_subitem_id.is_not(None))
                             .values(**gone)
                         )
+            for key, state, message in batch.documents:
+                conn.execute(_document_update(self.t.documents, key, state, batch.now, message))
             if batch.api_log:
                 conn.execute(insert(self.t.api_log), batch.api_log)
-
-    def record_group(
-        self, board_id: str, title: str, group_id: str, run_id: str, now: datetime
-    ) -> None:
-        g = self.t.groups
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(g)
-                .where(g.c.board_id == board_id, g.c.group_name == title)
-                .values(group_id=group_id, created_at=now, run_id=run_id)
-            )
-            exists = conn.execute(
-                select(func.count())
-                .select_from(g)
-                .where(g.c.board_id == board_id, g.c.group_name == title)
-            ).scalar()
-            if not exists:
-                conn.execute(
-                    insert(g).values(
-                        board_id=board_id,
-                        group_name=title,
-                        group_id=group_id,
-                        created_at=now,
-                        run_id=run_id,
-                    )
-                )
-
-    def cached_groups(self, board_id: str) -> dict[str, str]:
-        g = self.t.groups
-        with self.engine.connect() as conn:
-            return {
-                r.group_name: r.group_id
-                for r in conn.execute(
-                    select(g.c.group_name, g.c.group_id).where(g.c.board_id == board_id)
-                )
-            }
 
     def write_api_log(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(insert(self.t.api_log), list(rows))
+
+    def move_orders_to_group(self, old_group_id: str, new_group_id: str) -> None:
+        """Orders recorded in a duplicate group now live in the one the database knows."""
+        o = self.t.orders
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(o).where(o.c.group_id == old_group_id).values(group_id=new_group_id)
+            )
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> list[list[Any]]:
+    """IN-lists in chunks: SQL Server takes at most 2,100 parameters a statement."""
+    return [list(values[i : i + size]) for i in range(0, len(values), size)]
+
+
+def _document_update(d: Table, key: str, state: str, now: datetime, message: str | None) -> Update:
+    values: dict[str, Any] = {"state": state, "finished_at": now, "message": message}
+    if state == "DONE":
+        values["body"] = ""  # answered and written back: never resent, no need to keep it
+    return update(d).where(d.c.doc_key == key).values(**values)
 
 
 def _confirmed(table: Table, unchanged: ColumnElement[bool], now: datetime) -> dict[str, Any]:
@@ -592,7 +722,6 @@ def _confirmed(table: Table, unchanged: ColumnElement[bool], now: datetime) -> d
         "sync_completed_at": now,
         "sync_error": None,
         "retry_count": 0,
-        "claim_expires_at": None,
     }
 
 
@@ -615,7 +744,7 @@ def _gone(table: Table, now: datetime | None) -> dict[str, Any]:
     else:
         values.update(monday_subitem_id=None, synced_qty=None)
     if now is not None:
-        values.update(sync_completed_at=now, sync_error=None, retry_count=0, claim_expires_at=None)
+        values.update(sync_completed_at=now, sync_error=None, retry_count=0)
     return values
 
 
@@ -647,20 +776,40 @@ class Failure:
     vanished: bool = False
 
 
+@dataclass(frozen=True)
+class Adopted:
+    """An order's item found on the board, with what the board holds (comparable text
+    per mapped column, name and group), or None when only the id is known."""
+
+    record_uuid: str
+    item_id: str
+    synced: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class AdoptedLine:
+    line_id: str
+    subitem_id: str
+    qty: int | None  # the quantity the board holds, when readable
+
+
 @dataclass
 class WriteBack:
     now: datetime
-    orders_done: list[OrderDone]
-    orders_removed: list[OrderDone]
-    lines_done: list[LineDone]
-    lines_removed: list[str]
-    order_failures: list[Failure]
-    line_failures: list[Failure]
-    api_log: list[dict[str, Any]]
+    run_id: str
+    orders_done: list[OrderDone] = field(default_factory=list)
+    orders_removed: list[OrderDone] = field(default_factory=list)
+    lines_done: list[LineDone] = field(default_factory=list)
+    lines_removed: list[str] = field(default_factory=list)
+    order_failures: list[Failure] = field(default_factory=list)
+    line_failures: list[Failure] = field(default_factory=list)
+    api_log: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[tuple[str, str, str | None]] = field(default_factory=list)
+    keep_claims: bool = False
 
     @classmethod
-    def empty(cls, now: datetime) -> WriteBack:
-        return cls(now, [], [], [], [], [], [], [])
+    def empty(cls, now: datetime, run_id: str) -> WriteBack:
+        return cls(now, run_id)
 
     def __bool__(self) -> bool:
         return any(
@@ -672,5 +821,6 @@ class WriteBack:
                 self.order_failures,
                 self.line_failures,
                 self.api_log,
+                self.documents,
             )
         )

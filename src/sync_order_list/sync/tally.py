@@ -63,7 +63,9 @@ class Tally:
     customers: dict[str, CustomerTally] = field(default_factory=lambda: defaultdict(CustomerTally))
     errors: list[RowErrorRecord] = field(default_factory=list)
     groups_created: int = 0
+    groups_repaired: int = 0  # duplicate groups merged into the one the database knows
     adopted: int = 0
+    replayed: int = 0  # documents resent under their Idempotency-Key
     pending_left: int = 0
 
     @staticmethod
@@ -110,5 +112,7 @@ class Tally:
             "total": asdict(self.total()),
             "errors": [asdict(e) for e in self.errors],
             "groups_created": self.groups_created,
+            "groups_repaired": self.groups_repaired,
             "adopted": self.adopted,
+            "replayed": self.replayed,
         }
