@@ -67,7 +67,9 @@ async def test_budget_is_spent_without_a_single_429() -> None:
         settings(complexity_budget=budget, window_seconds=window, max_complexity_per_query=cap),
         clock=emu_clock,
     )
-    rate = RateSettings(complexity_budget=budget, window_seconds=window, max_query_complexity=cap)
+    rate = RateSettings(
+        complexity_budget=budget, window_seconds=window, max_query_complexity=cap, budget_share=1.0
+    )
     batch = BatchSettings(concurrency=4, items_per_request=10, timeout_seconds=10)
     keys = [f"B-{i:04d}" for i in range(150)]
     queue = list(keys)
