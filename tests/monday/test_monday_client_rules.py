@@ -19,6 +19,7 @@ from sync_order_list.errors import (
 )
 from sync_order_list.monday import documents
 from sync_order_list.monday.client import MondayClient, RequestRecord
+from sync_order_list.monday.schema import fetch_board_schema
 
 from .support import JumpClock, Reply, ScriptedServer
 
@@ -440,3 +441,30 @@ async def test_the_budget_header_alone_updates_the_budget() -> None:
         assert client.scheduler.snapshot().remaining == 555_000
     body = json.loads(server.received[0].body)
     assert "complexity {" in body["query"]
+
+
+# -- Column.settings by API version --------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["2025-04", "2025-07", "2025-10", "2026-10"])
+async def test_board_schema_selects_what_the_version_has(version: str) -> None:
+    new = version >= "2025-10"
+    status = {"labels": [{"id": 1, "label": "Done", "index": 0, "is_deactivated": False}]}
+    column = {"id": "s", "title": "S", "type": "status"}
+    column |= (
+        {"settings": status} if new else {"settings_str": json.dumps({"labels": {"1": "Done"}})}
+    )
+    board = {"id": "10", "name": "B", "type": "board", "columns": [column], "groups": []}
+    async with (
+        ScriptedServer(Reply.ok({"boards": [board]})) as server,
+        MondayClient(
+            server.url, TOKEN, version, batch=BATCH, rate=RATE, clock=JumpClock()
+        ) as client,
+    ):
+        schema = await fetch_board_schema(client, "10")
+    request = server.received[0]
+    assert request.headers["api-version"] == version
+    query = request.json()["query"]
+    assert ("settings_str" in query) is not new
+    assert ("board_schema_settings" in query) is new
+    assert schema.items.column("s").label_id("Done") == 1
