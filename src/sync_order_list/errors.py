@@ -117,8 +117,13 @@ class MondayTransportError(MondayError):
 
 
 class MondayCallTimeoutError(MondayTransportError):
-    """monday cut the call at its 60-second limit (HTTP 504): the aliases finished by
-    then are applied, the rest are not; which ones is unknown until looked up."""
+    """monday cut the call at its 60-second limit (HTTP 504, JSON or an edge page).
+
+    The aliases of a document run in order and those finished by then stay applied,
+    so the document may be *partially* applied: ``sent`` is always True, the client
+    never resends it (with or without an Idempotency-Key), and the caller finds out
+    what landed by looking the rows up (smaller documents avoid the cut).
+    """
 
     def __init__(self, message: str, *, status: int | None = 504) -> None:
         super().__init__(message, sent=True, status=status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,15 @@ from sync_order_list.monday import documents
 from sync_order_list.monday.documents import Op, compose, ensure_complexity, load, single
 
 REPO = Path(__file__).resolve().parents[2]
-EMULATOR_SDL = REPO / "src" / "monday_emulator" / "graphql_api" / "schema.graphql"
+# wherever the emulator package keeps its SDL
+EMULATOR_SDL = next(iter(sorted(REPO.glob("src/monday_emulator/**/schema.graphql"))), None)
+#: monday's SDLs of two versions, in the reference directory
+REFERENCE_SDLS = {
+    "2025-04": "monday-api-schema.graphql",
+    "2026-10": "monday-api-schema-2026-10.graphql",
+}
+#: documents that select fields only newer versions have: the first such version
+SINCE = {"board_schema_settings": "2025-10"}
 
 EXPECTED = {
     "board_schema",
@@ -27,14 +36,40 @@ EXPECTED = {
     "next_items_page",
     "subitems_of_items",
     "complexity",
+    "board_schema_settings",
 }
 
 
+@functools.cache
+def _build(path: Path) -> GraphQLSchema:
+    return build_schema(path.read_text())
+
+
+def _reference(reference_dir: Path, version: str) -> GraphQLSchema:
+    path = reference_dir / REFERENCE_SDLS[version]
+    if not path.is_file():
+        pytest.skip(f"{path} is missing")
+    return _build(path)
+
+
 def _schemas(reference_dir: Path) -> list[tuple[str, GraphQLSchema]]:
-    out = [("reference", build_schema((reference_dir / "monday-api-schema.graphql").read_text()))]
-    if EMULATOR_SDL.is_file():
-        out.append(("emulator", build_schema(EMULATOR_SDL.read_text())))
+    """Every SDL a document must validate against (when it applies to its version)."""
+    out = [(f"reference {v}", _reference(reference_dir, v)) for v in REFERENCE_SDLS]
+    if EMULATOR_SDL is not None:
+        out.append(("emulator", _build(EMULATOR_SDL)))
     return out
+
+
+def _applies(document: str, schema_name: str, schema: GraphQLSchema) -> bool:
+    """A reference SDL applies when its version is at or after the document's first
+    version; the emulator's when it has the fields (it serves every version)."""
+    since = SINCE.get(document)
+    if since is None:
+        return True
+    if schema_name.startswith("reference "):
+        return schema_name.removeprefix("reference ") >= since
+    column = schema.get_type("Column")
+    return column is not None and "settings" in getattr(column, "fields", {})
 
 
 def _assert_valid(schemas: list[tuple[str, GraphQLSchema]], query: str) -> None:
@@ -70,9 +105,43 @@ def test_unknown_document() -> None:
 
 def test_every_document_validates(reference_dir: Path) -> None:
     schemas = _schemas(reference_dir)
+    assert EXPECTED == set(documents.available())  # a new document gets a line here
     for name in EXPECTED:
-        _assert_valid(schemas, load(name).text)
-        _assert_valid(schemas, ensure_complexity(load(name).text))
+        applicable = [(n, s) for n, s in schemas if _applies(name, n, s)]
+        assert any(n.startswith("reference") for n, _ in applicable), name
+        _assert_valid(applicable, load(name).text)
+        _assert_valid(applicable, ensure_complexity(load(name).text))
+
+
+def test_version_bound_documents_do_not_validate_before_their_version(
+    reference_dir: Path,
+) -> None:
+    """Column.settings is not in the 2025-04 SDL: the split by version is needed."""
+    old = _reference(reference_dir, "2025-04")
+    for name in SINCE:
+        assert validate(old, parse(load(name).text)), name
+
+
+@pytest.mark.parametrize(
+    ("version", "document", "sdl"),
+    [
+        ("2025-04", "board_schema", "2025-04"),
+        ("2025-07", "board_schema", "2025-04"),
+        ("2025-10", "board_schema_settings", "2026-10"),
+        ("2026-01", "board_schema_settings", "2026-10"),
+        ("2026-04", "board_schema_settings", "2026-10"),
+        ("2026-07", "board_schema_settings", "2026-10"),
+        ("2026-10", "board_schema_settings", "2026-10"),
+    ],
+)
+def test_board_schema_document_by_api_version(
+    reference_dir: Path, version: str, document: str, sdl: str
+) -> None:
+    from sync_order_list.monday.schema import board_schema_document
+
+    assert board_schema_document(version) == document
+    query = single(document, {"board_ids": ["1"]}).query
+    _assert_valid([(f"reference {sdl}", _reference(reference_dir, sdl))], query)
 
 
 def test_composed_batch_validates(reference_dir: Path) -> None:

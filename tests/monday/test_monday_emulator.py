@@ -21,6 +21,7 @@ from monday_emulator import (
 )
 from monday_emulator.clock import Clock as EmulatorClock
 from monday_emulator.clock import SharedClock
+from monday_emulator.settings import FaultConfig
 from sync_order_list.config.models import BatchSettings, RateSettings
 from sync_order_list.errors import MondayTransportError
 from sync_order_list.monday import documents
@@ -67,7 +68,9 @@ async def test_budget_is_spent_without_a_single_429() -> None:
         settings(complexity_budget=budget, window_seconds=window, max_complexity_per_query=cap),
         clock=emu_clock,
     )
-    rate = RateSettings(complexity_budget=budget, window_seconds=window, max_query_complexity=cap)
+    rate = RateSettings(
+        complexity_budget=budget, window_seconds=window, max_query_complexity=cap, budget_share=1.0
+    )
     batch = BatchSettings(concurrency=4, items_per_request=10, timeout_seconds=10)
     keys = [f"B-{i:04d}" for i in range(150)]
     queue = list(keys)
@@ -362,3 +365,112 @@ async def test_wrong_token_is_an_auth_error() -> None:
         with pytest.raises(MondayAuthError) as info:
             await client.execute(documents.single("complexity"), idempotent=True)
     assert "wrong-token" not in str(info.value)
+
+
+async def test_failed_requests_are_not_counted_as_charged() -> None:
+    """A fifth of the requests answer 5xx (the emulator charges none of them): the
+    client counts what monday charged, knows what is left, and never waits for a
+    window it does not need. Before: failures were assumed charged and the lowest
+    figure of a window kept, so the count only grew (15.2M counted for 5.25M
+    charged) and a run waited a whole window for nothing."""
+    budget, window = 1_000_000, 60.0
+    emu_clock = EmulatorClock()
+    emu = EmulatorServer(settings(complexity_budget=budget, window_seconds=window), clock=emu_clock)
+    rate = RateSettings(complexity_budget=budget, window_seconds=window)  # share 0.8
+    batch = BatchSettings(
+        concurrency=4,
+        timeout_seconds=10,
+        max_retries=20,
+        backoff_base_seconds=0.01,
+        backoff_max_seconds=0.05,
+    )
+    async with emu:
+        async with shared_client(emu, emu_clock, batch=batch, rate=rate) as setup:
+            item_ids: list[str] = []
+            for n in range(4):
+                doc = documents.compose(create_ops([f"U-{n}-{i}" for i in range(10)]))
+                response = await setup.execute(doc, idempotent=False)
+                item_ids += [response.result(alias)["id"] for alias in doc.aliases]
+        emu_clock.advance(window + 1)  # the measured part starts with a fresh window
+        emu.state.faults.configure(
+            FaultConfig(error_rate=0.2, error_statuses=[500, 502, 503], seed=11)
+        )
+        charged_before = emu.state.stats.complexity_charged
+        updates = [
+            documents.Op(
+                "change_multiple_column_values",
+                {
+                    "board_id": DEMO_BOARD_ID,
+                    "item_id": item_ids[i % len(item_ids)],
+                    "column_values": column_values_json({KEY_COLUMN: f"U-{i}"}),
+                },
+            )
+            for i in range(70)
+        ]
+        docs = [documents.compose(updates[i : i + 5]) for i in range(0, len(updates), 5)]
+        async with shared_client(emu, emu_clock, batch=batch, rate=rate) as client:
+
+            async def worker() -> None:
+                while docs:
+                    doc = docs.pop(0)
+                    response = await client.execute(doc, idempotent=True)
+                    assert all(response.ok(alias) for alias in doc.aliases)
+
+            start = emu_clock.monotonic()
+            await asyncio.gather(*(worker() for _ in range(batch.concurrency)))
+            elapsed = emu_clock.monotonic() - start
+            charged = emu.state.stats.complexity_charged - charged_before
+            failed = emu.state.stats.faults["status"]
+            # one more request, alone: its report is the freshest there is
+            emu.state.faults.configure(FaultConfig())
+            probe = await client.execute(
+                documents.single("board_groups", {"board_ids": [DEMO_BOARD_ID]}),
+                idempotent=True,
+            )
+            known = client.scheduler.snapshot().remaining
+        stats = client.stats
+    assert failed >= 3 and stats.transport_errors == failed  # the faults did happen
+    assert emu.state.stats.mutations_applied["change_multiple_column_values"] == 70
+    assert 690_000 < charged < budget * rate.budget_share  # it all fits one window
+    assert stats.complexity_charged - probe.complexity.query == charged  # counted = charged
+    assert known == emu.state.limiter.budget()[0]  # and what is left is known exactly
+    assert stats.budget_wait_seconds < 1  # a few ms waiting for answers, never a window
+    assert elapsed < 5
+    assert dict(emu.state.stats.rate_limited) == {}
+
+
+async def test_budget_share_leaves_the_floor_untouched() -> None:
+    """rate.budget_share = 0.8 of a 200k budget: the emulator never reports less than
+    40k left, across windows, and the tool still gets through its work."""
+    budget, window = 200_000, 60.0
+    emu_clock = EmulatorClock()
+    emu = EmulatorServer(settings(complexity_budget=budget, window_seconds=window), clock=emu_clock)
+    rate = RateSettings(complexity_budget=budget, window_seconds=window, budget_share=0.8)
+    batch = BatchSettings(concurrency=3, items_per_request=5, timeout_seconds=10)
+    left: list[int] = []
+    keys = [f"S-{i}" for i in range(40)]
+    async with emu:
+        async with shared_client(
+            emu,
+            emu_clock,
+            batch=batch,
+            rate=rate,
+            on_request=lambda r: left.append(r.complexity.after) if r.complexity else None,
+        ) as client:
+
+            async def worker() -> None:
+                while keys:
+                    slot = await client.reserve("create_item", batch.items_per_request)
+                    chunk, keys[: slot.ops] = keys[: slot.ops], []
+                    if not chunk:
+                        slot.cancel()
+                        return
+                    doc = documents.compose(create_ops(chunk))
+                    await client.execute(doc, idempotent=False, slot=slot)
+
+            await asyncio.gather(*(worker() for _ in range(batch.concurrency)))
+        assert emu.state.stats.mutations_applied["create_item"] == 40
+        assert dict(emu.state.stats.rate_limited) == {}
+    assert min(left) >= budget * 0.2
+    assert min(left) < budget * 0.2 + 10_002 * 5  # and it went close to the floor
+    assert client.stats.budget_wait_seconds >= window - 2  # 400k of work: 3 windows

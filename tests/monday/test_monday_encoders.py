@@ -201,8 +201,41 @@ def test_dropdown_settings_in_the_old_shape_and_deactivated_labels() -> None:
         "dropdown",
         {"labels": [{"id": 1, "name": "A"}, {"id": 2, "name": "B"}], "deactivated_labels": [2]},
     )
-    with pytest.raises(RowError):
+    with pytest.raises(RowError, match="'B' is deactivated"):
         enc("B", dead)
+    with pytest.raises(RowError, match="deactivated"):
+        enc("B", dead, create_labels=True)  # not created again under its name either
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_deactivated_labels_from_settings_json_are_never_written(create: bool) -> None:
+    status = Column.from_json(
+        {
+            "id": "color_s",
+            "title": "Stage",
+            "type": "status",
+            "settings": {
+                "labels": [
+                    {"id": 1, "label": "Done", "index": 0, "is_deactivated": False},
+                    {"id": 4, "label": "Retired", "index": 1, "is_deactivated": True},
+                ]
+            },
+        }
+    )
+    assert enc("Done", status, create_labels=create) == {"label": "Done"}
+    with pytest.raises(RowError, match="'Retired' is deactivated on 'Stage'") as info:
+        enc("Retired", status, create_labels=create)
+    assert info.value.monday_column == "color_s"
+    dropdown = Column.from_json(
+        {
+            "id": "dd",
+            "title": "Size",
+            "type": "dropdown",
+            "settings": {"labels": [{"id": 3, "label": "XL", "is_deactivated": True}]},
+        }
+    )
+    with pytest.raises(RowError, match="'XL' is deactivated"):
+        enc(["XL"], dropdown, create_labels=create)
 
 
 # -- dates and timelines --------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 
 from sync_order_list.config.models import BatchSettings, RateSettings
 from sync_order_list.errors import MondayQueryTooComplexError
+from sync_order_list.monday.ratelimit import BudgetReport
 from sync_order_list.monday.responses import Complexity
 from sync_order_list.monday.scheduler import CostModel, Scheduler
 
@@ -16,7 +17,9 @@ from .support import VirtualClock
 
 
 def make(clock: VirtualClock, *, concurrency: int = 4, **rate) -> Scheduler:
-    defaults = dict(complexity_budget=100_000, window_seconds=60, max_query_complexity=50_000)
+    defaults = dict(
+        complexity_budget=100_000, window_seconds=60, max_query_complexity=50_000, budget_share=1.0
+    )
     defaults.update(rate)
     return Scheduler(RateSettings(**defaults), BatchSettings(concurrency=concurrency), clock=clock)
 
@@ -244,7 +247,7 @@ async def test_unanswered_charged_request_counts_against_the_budget() -> None:
     clock = VirtualClock()
     scheduler = make(clock)
     slot = await scheduler.acquire(30_000)
-    slot.release(complexity=None, charged=True)  # dropped connection: assume spent
+    slot.release(complexity=None, charged=True)  # ran, but no word on the budget: spent
     assert scheduler.snapshot().remaining == 70_000
     slot = await scheduler.acquire(30_000)
     slot.release(complexity=None, charged=False)  # 429: not spent
@@ -365,3 +368,158 @@ async def test_acquire_ops_refuses_an_operation_over_the_cap() -> None:
     scheduler = make(clock, max_query_complexity=20_000)
     with pytest.raises(MondayQueryTooComplexError):
         await scheduler.acquire_ops("create_item", 5)  # the 30,001 prior is over 20k
+
+
+# -- what monday charged, not what was assumed ----------------------------------------
+
+
+async def test_failed_requests_give_back_and_the_next_report_heals_an_over_count() -> None:
+    clock = VirtualClock()
+    scheduler = make(clock)
+    for _ in range(3):  # three 5xx / dropped connections: monday charged nothing
+        (await scheduler.acquire(30_000)).release(charged=False)
+    assert scheduler.snapshot().remaining == 100_000
+    assert scheduler.stats.complexity_charged == 0
+    # a success with no word on the budget counts its estimate as spent ...
+    (await scheduler.acquire(40_000)).release(charged=True)
+    assert scheduler.snapshot().remaining == 60_000
+    # ... until the next report says what monday really has left
+    slot = await scheduler.acquire(10_000)
+    slot.release(complexity=Complexity(before=100_000, after=85_000, query=10_000, reset_in=50))
+    assert scheduler.snapshot().remaining == 85_000
+
+
+async def test_the_freshest_report_wins_even_when_it_is_higher() -> None:
+    """The old rule kept the lowest figure of a window, so an over-count never
+    healed; now the report of the request let go last replaces it."""
+    clock = VirtualClock()
+    scheduler = make(clock)
+    a = await scheduler.acquire(10_000)
+    a.release(report=BudgetReport(remaining=20_000, reset_in=50))  # e.g. others spent
+    b = await scheduler.acquire(10_000)
+    b.release(report=BudgetReport(remaining=70_000, reset_in=49))  # later: freed again
+    assert scheduler.snapshot().remaining == 70_000
+    # a late answer of a request let go before b does not undo b's news
+    c = await scheduler.acquire(1)
+    d = await scheduler.acquire(1)
+    d.release(report=BudgetReport(remaining=69_000, reset_in=48))
+    c.release(report=BudgetReport(remaining=69_500, reset_in=48))
+    assert scheduler.snapshot().remaining == 69_000
+
+
+async def test_a_report_without_reset_time_stays_in_the_known_window() -> None:
+    clock = VirtualClock()
+    scheduler = make(clock)
+    slot = await scheduler.acquire(10_000)
+    slot.release(complexity=Complexity(before=100_000, after=90_000, query=10_000, reset_in=30))
+    reset_at = scheduler.snapshot().reset_at
+    (await scheduler.acquire(10_000)).release(report=BudgetReport(remaining=50_000))
+    state = scheduler.snapshot()
+    assert state.remaining == 50_000 and state.reset_at == reset_at
+
+
+async def test_monday_s_lower_quota_is_adopted() -> None:
+    clock = VirtualClock()
+    scheduler = make(clock, complexity_budget=10_000_000, max_query_complexity=5_000_000)
+    slot = await scheduler.acquire(1)
+    slot.release(report=BudgetReport(remaining=999_000, reset_in=60, quota=1_000_000))
+    assert scheduler.snapshot().quota == 1_000_000  # a trial account's budget
+    assert scheduler.max_query_cost == 1_000_000
+    with pytest.raises(MondayQueryTooComplexError):
+        await scheduler.acquire(1_000_001)
+    slot = await scheduler.acquire(1)
+    slot.release(report=BudgetReport(remaining=1, reset_in=60, quota=50_000_000))
+    assert scheduler.snapshot().quota == 10_000_000  # never above the configured one
+
+
+# -- rate.budget_share ------------------------------------------------------------------
+
+
+async def test_budget_share_leaves_the_rest_of_the_window_to_others() -> None:
+    clock = VirtualClock()
+    scheduler = make(clock, concurrency=4, budget_share=0.8)
+    server = BudgetServer(clock, 100_000, 60)
+    lowest: list[int] = []
+
+    async def one() -> None:
+        slot = await scheduler.acquire(10_000)
+        await clock.sleep(0.1)
+        complexity = server.charge(10_000)
+        lowest.append(complexity.after if complexity else -1)
+        await clock.sleep(0.1)
+        slot.release(complexity=complexity, charged=complexity is not None)
+
+    start = clock.now
+    await clock.run(asyncio.gather(*(one() for _ in range(24))))
+    assert server.refused == 0 and min(lowest) == 20_000  # never below 20% left
+    state = scheduler.snapshot()
+    assert state.floor == 20_000 and scheduler.max_query_cost == 50_000
+    # 8 of 10 possible requests a window: the 24 take three windows
+    per_window: dict[int, int] = {}
+    for at, cost in server.charged:
+        per_window[int((at - server.charged[0][0]) // 60)] = (
+            per_window.get(int((at - server.charged[0][0]) // 60), 0) + cost
+        )
+    assert list(per_window.values()) == [80_000, 80_000, 80_000]
+    assert 120 <= clock.now - start <= 125
+
+
+def test_budget_share_caps_the_document_size() -> None:
+    clock = VirtualClock()
+    scheduler = make(
+        clock, complexity_budget=1_000_000, max_query_complexity=5_000_000, budget_share=0.5
+    )
+    assert scheduler.max_query_cost == 500_000
+    scheduler.costs.observe({"create_item": 10}, 100_000)
+    assert scheduler.max_ops_per_document("create_item") == (500_000 - 1) // 10_000
+
+
+# -- app tokens: separate read and write budgets ----------------------------------------
+
+
+async def test_app_token_spends_reads_and_writes_apart() -> None:
+    clock = VirtualClock()
+    scheduler = make(
+        clock,
+        token_kind="app",
+        read_budget=100_000,
+        write_budget=50_000,
+        max_query_complexity=50_000,
+    )
+    assert set(scheduler.pools) == {"read", "write"}
+    assert scheduler.kind_of({"create_item": 3}) == "mutation"
+    assert scheduler.kind_of({"items_by_column_values": 1}) == "query"
+    assert scheduler.kind_of({"doctor_probe": 1}) == "query"
+    write = await scheduler.acquire(40_000, {"create_item": 4})
+    assert write.pool == "write"
+    write.release(complexity=Complexity(before=50_000, after=10_000, query=40_000, reset_in=60))
+    assert scheduler.snapshot("write").remaining == 10_000
+    assert scheduler.snapshot("read").remaining == 100_000  # untouched
+    # writes wait for their window; reads go on meanwhile
+    blocked = asyncio.ensure_future(scheduler.acquire(20_000, {"create_item": 2}))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not blocked.done()
+    blocked.cancel()
+    read = await scheduler.acquire(20_000, {"items_by_column_values": 1})
+    assert read.pool == "read" and clock.now == 1_000
+    read.release(report=BudgetReport(remaining=80_000, reset_in=60))
+    assert scheduler.snapshot("read").remaining == 80_000
+    assert scheduler.snapshot("write").remaining == 10_000
+    slot = await clock.run(scheduler.acquire(20_000, {"create_item": 2}))
+    assert slot.pool == "write" and clock.now >= 1_060
+    # a document's kind can be given (a query typed as text)
+    explicit = await scheduler.acquire(1, {"me": 1}, kind="mutation")
+    assert explicit.pool == "write"
+
+
+def test_app_token_caps_each_kind_by_its_own_budget() -> None:
+    clock = VirtualClock()
+    scheduler = make(
+        clock, token_kind="app", read_budget=400_000, write_budget=100_000,
+        max_query_complexity=5_000_000,
+    )  # fmt: skip
+    assert scheduler.max_query_cost_for("query") == 400_000
+    assert scheduler.max_query_cost_for("mutation") == 100_000
+    assert scheduler.max_ops_per_document("create_item") == (100_000 - 1) // 30_001
+    assert scheduler.max_ops_per_document("board_groups") == (400_000 - 1) // 10_000

@@ -8,10 +8,8 @@ emulator on a loopback port; the database is a real SQLite file or PostgreSQL sc
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,15 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from sync_order_list.chaos import SyncTarget, spawn_sync, wait_until
 from tests.conftest import CONFIG_PATH
 from tests.sync.harness import TOKEN, Pipeline
 
 ORDERS = 30
-
-
-def cli() -> list[str]:
-    script = Path(sys.executable).with_name("sync-order-list")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "sync_order_list"]
 
 
 def write_config(pipeline: Pipeline, tmp: Path) -> Path:
@@ -49,30 +43,13 @@ def write_config(pipeline: Pipeline, tmp: Path) -> Path:
 
 
 def start_sync(pipeline: Pipeline, config: Path, tmp: Path, *extra: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNC_ORDER_LIST", "MONDAY_"))}
-    env.update(
-        {
-            "SYNC_ORDER_LIST_DB_URL": pipeline.cfg.database_url,
-            "MONDAY_API_URL": pipeline.emu.url,
-            "MONDAY_API_TOKEN": TOKEN,
-        }
-    )
-    return subprocess.Popen(
-        [*cli(), "sync", "--skip-merge", "--config", str(config), "-q", *extra],
-        cwd=tmp,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    target = SyncTarget(config, pipeline.cfg.database_url, pipeline.emu.url, TOKEN, tmp)
+    return spawn_sync(target, *extra)
 
 
 def wait_for_writes(pipeline: Pipeline, at_least: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if pipeline.mutations() >= at_least:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"the sync did not reach {at_least} writes (exit {proc.poll()})")
+    if not wait_until(proc, lambda: pipeline.mutations() >= at_least, timeout=60):
+        raise AssertionError(f"the sync did not reach {at_least} writes (exit {proc.poll()})")
 
 
 @pytest.mark.slow

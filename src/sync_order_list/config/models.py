@@ -161,7 +161,8 @@ class BatchSettings(_Section):
     items_per_request: int = Field(default=100, ge=1, le=500)
     subitems_per_request: int = Field(default=200, ge=1, le=500)
     concurrency: int = Field(default=4, ge=1, le=250)
-    timeout_seconds: float = Field(default=60.0, gt=0)
+    # above monday's 60 s call limit, so a call monday cuts comes back as its 504
+    timeout_seconds: float = Field(default=75.0, gt=0)
     max_retries: int = Field(default=5, ge=0)
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=30.0, ge=0)
@@ -177,6 +178,11 @@ class BatchSettings(_Section):
         gt=0,
         description="server time per mutation assumed until monday's responses show it",
     )
+    max_lock_wait_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="most seconds one document waits out 409/423 answers (board locked)",
+    )
 
 
 class RateSettings(_Section):
@@ -185,6 +191,18 @@ class RateSettings(_Section):
     max_query_complexity: int = Field(default=5_000_000, ge=1)
     requests_per_minute: int = Field(default=1_000, ge=1)
     max_concurrency: int = Field(default=40, ge=1)
+    budget_share: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="share of the account's complexity budget this tool may spend",
+    )
+    token_kind: Literal["personal", "app"] = Field(
+        default="personal",
+        description="personal: one budget for reads and writes; app: separate budgets",
+    )
+    read_budget: int = Field(default=5_000_000, ge=1, description="app token: query budget")
+    write_budget: int = Field(default=5_000_000, ge=1, description="app token: mutation budget")
 
 
 class SyncSettings(_Section):

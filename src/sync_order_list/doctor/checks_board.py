@@ -1,8 +1,9 @@
-"""Checks of monday: the token, the items board, the subitems board and every mapped
-column (present, of a type that can take the database column's type).
+"""Checks of monday: the token, the API version and the token's budgets (see
+``checks_api``), the items board, the subitems board and every mapped column
+(present, of a type that can take the database column's type).
 
-Sends only queries (``me``/``version``, then one ``boards`` query, two when the
-subitems board must be found through the board's subitems column).
+Sends only queries (``me``/``version``/``versions``, then one ``boards`` query, two
+when the subitems board must be found through the board's subitems column).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import Column as SaColumn
 from sync_order_list.config import AppConfig, Finding
 from sync_order_list.db.introspect import LiveColumn
 from sync_order_list.db.schema import TableNames, owned_metadata
+from sync_order_list.doctor.checks_api import budget_note, check_api_version, check_token_kind
 from sync_order_list.doctor.checks_db import DatabaseFacts
 from sync_order_list.doctor.compat import (
     CHECK,
@@ -35,9 +37,14 @@ from sync_order_list.errors import (
 )
 from sync_order_list.monday import MondayClient, documents
 from sync_order_list.monday.encoders import SUPPORTED_TYPES
-from sync_order_list.monday.schema import Board, Column, discover_subitems_board_id
+from sync_order_list.monday.schema import (
+    Board,
+    Column,
+    board_schema_document,
+    discover_subitems_board_id,
+)
 
-PROBE = "query doctor_probe { me { id name } version { value } }"
+PROBE = "query doctor_probe { me { id name } version { value kind } versions { value kind } }"
 SUB_ITEMS_BOARD_TYPE = "sub_items_board"
 
 #: Where a database kind fits when its current column does not.
@@ -151,6 +158,10 @@ async def check_board(
         user = (data.get("me") or {}).get("name") or "?"
         version = (data.get("version") or {}).get("value") or monday.api_version
         notes.append(f"monday API at {cfg.api_url}: token accepted (user {user!r}, API {version})")
+        for check in (check_api_version(cfg, data), check_token_kind(cfg, probe.headers)):
+            findings += check[0]
+            notes += check[1]
+        notes.append(budget_note(cfg))
         await _boards(cfg, api, db, facts, findings, notes)
     finally:
         if own is not None:
@@ -159,7 +170,7 @@ async def check_board(
 
 
 async def _fetch(api: MondayClient, ids: list[str]) -> dict[str, Board]:
-    doc = documents.single("board_schema", {"board_ids": ids})
+    doc = documents.single(board_schema_document(api.api_version), {"board_ids": ids})
     response = await api.execute(doc, idempotent=True)
     boards = (response.data or {}).get("boards") or []
     return {str(b["id"]): Board.from_json(b) for b in boards if b}

@@ -4,8 +4,8 @@ column encoders and the board schema (the cost model is described in ``scheduler
 The sync engine imports from here; the submodules are:
 ``documents`` (load/compose ``.graphql`` files), ``transport`` (the HTTP seam),
 ``client`` (retries, rate limits, redaction), ``scheduler`` (complexity budget),
-``responses`` (parsed results), ``encoders`` (database values -> column values) and
-``schema`` (board columns and groups).
+``ratelimit`` (the RateLimit headers), ``responses`` (parsed results), ``encoders``
+(database values -> column values) and ``schema`` (board columns and groups).
 """
 
 from .client import DEFAULT_URL, MondayClient, RequestRecord
@@ -18,9 +18,18 @@ from .encoders import (
     encode_column_values,
     encode_value,
 )
+from .ratelimit import BudgetReport
 from .responses import ApiError, Complexity, Response
 from .scheduler import Clock, CostModel, Scheduler, SchedulerStats, Slot, SystemClock
-from .schema import Board, BoardSchema, Column, Group, fetch_board_schema, fetch_groups
+from .schema import (
+    Board,
+    BoardSchema,
+    Column,
+    Group,
+    board_schema_document,
+    fetch_board_schema,
+    fetch_groups,
+)
 from .transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
 
 __all__ = [
@@ -29,6 +38,7 @@ __all__ = [
     "ApiError",
     "Board",
     "BoardSchema",
+    "BudgetReport",
     "Clock",
     "Column",
     "ComposedDocument",
@@ -46,6 +56,7 @@ __all__ = [
     "Slot",
     "SystemClock",
     "Transport",
+    "board_schema_document",
     "clean_name",
     "clear_value",
     "column_values_json",

@@ -3,28 +3,48 @@ returns a parsed ``Response`` or raises one of the errors in ``sync_order_list.e
 
 What it decides, and why:
 
-* **Retry or not.** 5xx, timeouts and dropped connections are retried with exponential
-  backoff and full jitter, *unless* the request may already have been applied and the
-  caller said it is not idempotent (a create): then it raises
-  ``MondayTransportError(sent=True)`` and the sync engine looks the rows up by key
-  before anything is created again — "no duplicates, ever". A failure before anything
-  was sent (connection refused) is always safe to retry.
-* **Rate limits.** A 429 (or the old ``ComplexityException`` "reset in N seconds") was
-  not applied: every sender pauses exactly ``Retry-After`` / ``retry_in_seconds`` and
-  the request is sent again. The scheduler keeps that rare in the first place.
-* **Errors.** 401/403 raise ``MondayAuthError`` at once. A document-level GraphQL error
-  raises ``MondayApiError``; per-alias errors come back in ``Response.errors``.
+* **Retry or not.** 5xx (but 504), timeouts and dropped connections are retried with
+  exponential backoff and full jitter, *unless* the request may already have been
+  applied and the caller said it is not idempotent (a create) and gave no
+  Idempotency-Key: then it raises ``MondayTransportError(sent=True)`` and the sync
+  engine looks the rows up by key before anything is created again — "no
+  duplicates, ever". A failure before anything was sent (connection refused) is
+  always safe to retry.
+* **Idempotency-Key.** With a key, a document whose outcome is unknown is resent —
+  the byte-identical body, the same key — because monday runs a key at most once and
+  answers a repeat with the response it kept (``Idempotency-Replayed: true``,
+  ``Response.replayed``). A replayed failure (a kept 500) is final: raised at once.
+* **The 60-second limit.** monday cuts every call at 60 s and answers 504; the
+  aliases finished by then stay applied. Any 504 raises ``MondayCallTimeoutError``
+  at once, key or not: the caller looks the rows up. The client's own timeout
+  (``batch.timeout_seconds``, 75 s) is longer, so that cut arrives as a response.
+* **Locks.** 409 (the same key still running) and 423 (another writer holds the
+  board) ran nothing: the identical request is resent after ``Retry-After`` (1 s if
+  absent), for at most ``batch.max_lock_wait_seconds`` in all; these waits are not
+  failures.
+* **Throttles.** A 429 (or a throttle error without data: every documented code,
+  any ``status_code: 429``) was not applied: every sender pauses exactly
+  ``Retry-After`` / ``retry_in_seconds`` / ``retryAfterMs`` and the request is sent
+  again. The daily call limit (until midnight UTC) is raised instead. The scheduler
+  keeps throttles rare in the first place.
+* **The budget.** Every response's ``RateLimit`` header and fresh ``complexity``
+  block go to the scheduler; a failed attempt gives back what it reserved.
+* **Errors.** 401/403 raise ``MondayAuthError`` at once. A document-level GraphQL
+  error (or another 4xx) raises ``MondayApiError``; per-alias errors come back in
+  ``Response.errors``.
 * **The token** goes into the ``Authorization`` header only. It is redacted from every
   exception, log line and ``on_request`` record, and never part of a repr.
 """
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import functools
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,15 +60,26 @@ from sync_order_list.errors import (
     MondayTransportError,
 )
 
+from . import ratelimit
 from .documents import ComposedDocument, ensure_complexity, operation_label
-from .responses import ApiError, Complexity, Response, parse_errors, request_id_of
-from .scheduler import Clock, Scheduler, SchedulerStats, Slot, SystemClock
+from .responses import (
+    DAILY_LIMIT_CODE,
+    ApiError,
+    Complexity,
+    Response,
+    parse_errors,
+    request_id_of,
+)
+from .scheduler import Clock, Kind, Scheduler, SchedulerStats, Slot, SystemClock
 from .transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
 
 DEFAULT_URL = "https://api.monday.com/v2"
 USER_AGENT = "sync-order-list/0.1"
 REDACTED = "***"
+REPLAYED_HEADER = "idempotency-replayed"
+DEFAULT_LOCK_WAIT_SECONDS = 1.0
 _BODY_EXCERPT = 2_000
+_MUTATION = re.compile(r"\s*(?:#[^\n]*\n\s*)*mutation\b")
 
 log = logging.getLogger("sync_order_list.monday")
 
@@ -57,8 +88,10 @@ log = logging.getLogger("sync_order_list.monday")
 class RequestRecord:
     """One HTTP attempt, for the API log. Token-free by construction and redacted.
 
-    ``outcome``: ok, rate_limited, retry (a failed attempt that will be retried),
-    error (given up / refused), unknown (may have been applied; not resent).
+    ``outcome``: ok, rate_limited, locked (a 409/423 waited out, then resent), retry
+    (a failed attempt that will be retried), error (given up / refused), unknown (may
+    have been applied; not resent). ``replayed``: monday answered with the response
+    it kept for the request's Idempotency-Key (``complexity`` is then None).
     """
 
     operation: str
@@ -71,6 +104,7 @@ class RequestRecord:
     request_id: str | None
     outcome: str
     error: str | None = None
+    replayed: bool = False
 
 
 class _Secret:
@@ -179,7 +213,10 @@ class MondayClient:
         ``document`` is query text or a ``ComposedDocument`` (whose variables, counts
         and label are then used). ``operation_counts`` (kind -> aliases) feeds the
         cost estimate and learning; it defaults to ``{operation: 1}``.
-        ``idempotent=False`` (creates) means: never resend once it may have arrived.
+        ``idempotent=False`` (creates) means: never resend once it may have arrived —
+        unless ``idempotency_key`` is given: then the byte-identical request is resent
+        with the same ``Idempotency-Key`` header, and monday runs it at most once
+        (a retry gets the kept response back, ``Response.replayed``).
         ``slot``: a reservation from ``reserve()`` sized for this document; used for
         the first attempt (retries queue again).
         """
@@ -187,13 +224,17 @@ class MondayClient:
             query = document.query
             sent_variables = dict(document.variables if variables is None else variables)
             counts = dict(operation_counts or document.operation_counts)
+            kind: Kind = "mutation" if document.operation_type == "mutation" else "query"
         else:
             query = ensure_complexity(document)
             sent_variables = dict(variables or {})
             counts = dict(operation_counts or {operation or "query": 1})
+            kind = "mutation" if _MUTATION.match(query) else "query"
         label = operation or operation_label(counts)
         cost = estimated_cost if estimated_cost is not None else self.scheduler.estimate(counts)
         payload = {"query": query, "variables": sent_variables}
+        # Built once: every attempt sends these very bytes (an Idempotency-Key retry
+        # must carry the identical body, or monday answers 422).
         body = json.dumps(payload, default=str).encode("utf-8")
         headers = self._headers()
         if idempotency_key is not None:
@@ -201,8 +242,11 @@ class MondayClient:
         request = HttpRequest(
             url=self.url, body=body, headers=headers, timeout=self.batch.timeout_seconds
         )
+        # What may be sent again after a failure whose outcome is unknown.
+        resend_safe = idempotent or idempotency_key is not None
         started = self._clock.monotonic()
         attempt = failures = rate_limits = 0
+        lock_waited = 0.0
         while True:
             attempt += 1
             if attempt > 1:
@@ -212,20 +256,21 @@ class MondayClient:
             else:
                 if slot is not None:
                     slot.cancel()  # spent on an earlier attempt, or too small for this document
-                slot = await self.scheduler.acquire(cost, counts)
+                slot = await self.scheduler.acquire(cost, counts, kind=kind)
             t0 = self._clock.monotonic()
             try:
                 http = await self._transport.send(request)
             except MondayTransportError as exc:
-                slot.release(charged=exc.sent)
+                slot.release(charged=False)  # monday's next report says what it charged
                 self.scheduler.note_transport_error()
                 duration = self._clock.monotonic() - t0
-                give_up = (exc.sent and not idempotent) or failures >= self.batch.max_retries
+                unknown = exc.sent and not resend_safe
+                give_up = unknown or failures >= self.batch.max_retries
                 self._record(
                     label, attempt, payload, None, None, duration, None, None,
-                    _failure_outcome(exc.sent, idempotent, give_up), exc.message,
+                    _failure_outcome(exc.sent, resend_safe, give_up), exc.message,
                 )  # fmt: skip
-                if exc.sent and not idempotent:
+                if unknown:
                     raise self._unknown_outcome(label, exc.message, exc.status) from None
                 if give_up:
                     raise MondayTransportError(
@@ -246,21 +291,41 @@ class MondayClient:
                 http = HttpResponse(http.status, http.headers, self._redact_bytes(http.body))
             data = parsed.get("data") if isinstance(parsed, dict) else None
             errors = parse_errors(parsed)
-            complexity = Complexity.from_data(data)
+            replayed = http.headers.get(REPLAYED_HEADER, "").strip().lower() == "true"
+            if replayed:
+                self.scheduler.note_replay()
+            # A replayed body's complexity block is the first attempt's: stale.
+            complexity = None if replayed else Complexity.from_data(data)
+            report = ratelimit.parse(http.headers).budget(slot.pool)
             request_id = self._redact(request_id_of(parsed, http.headers))
             response_view = parsed if parsed is not None else _excerpt(http.body)
 
             record = functools.partial(
                 self._record, label, attempt, payload, response_view, http.status, duration,
-                complexity, request_id,
+                complexity, request_id, replayed=replayed,
             )  # fmt: skip
 
-            # -- rate limited: not applied; pause everyone, then send again
-            retry_in = _rate_limit_wait(http, parsed, errors)
-            if retry_in is not None:
-                slot.release(charged=False)
-                code = next((e.code for e in errors if e.code), None) or "RATE_LIMIT_EXCEEDED"
+            # -- monday cut the call at 60 s: some aliases may have run; never resend
+            if http.status == 504:
+                slot.release(charged=False, report=report)
+                self.scheduler.note_transport_error()
+                self.scheduler.note_call_timeout()
+                record("unknown", "HTTP 504: the call hit monday's 60 s limit")
+                raise MondayCallTimeoutError(
+                    f"{label}: HTTP 504, monday cut the call at its 60-second limit; the "
+                    "operations that finished by then stay applied, the rest did not run "
+                    "— look the rows up by key (smaller documents avoid this)"
+                )
+
+            # -- throttled: not applied; pause everyone, then send again
+            throttle = _rate_limit_wait(http, parsed, errors)
+            if throttle is not None:
+                retry_in, code = throttle
+                slot.release(charged=False, report=report)
                 record("rate_limited", f"{code}: retry in {retry_in:g} s")
+                if code == DAILY_LIMIT_CODE:
+                    self.scheduler.stats.rate_limited += 1
+                    raise self._daily_limit(label, retry_in)
                 self.scheduler.pause(retry_in)
                 if (
                     retry_in > self.max_rate_limit_wait
@@ -276,8 +341,27 @@ class MondayClient:
                 log.info("%s: rate limited (%s), retrying in %.2f s", label, code, retry_in)
                 continue
 
+            # -- 409 (the same key still running) / 423 (board locked): wait, resend
+            if http.status in (409, 423):
+                slot.release(charged=False, report=report)
+                conflict = http.status == 409
+                code = next((e.code for e in errors if e.code), None) or (
+                    "IDEMPOTENCY_CONFLICT" if conflict else "RESOURCE_LOCKED"
+                )
+                wait = _lock_wait(http, errors)
+                if lock_waited + wait > self.batch.max_lock_wait_seconds:
+                    record("error", f"{code}: waited {lock_waited:g} s already")
+                    raise self._lock_exhausted(label, code, conflict, lock_waited)
+                record("locked", f"{code}: HTTP {http.status}, retry in {wait:g} s")
+                log.info("%s: %s (HTTP %d), resending in %.2f s", label, code, http.status, wait)
+                t_wait = self._clock.monotonic()
+                await self._clock.sleep(wait)
+                lock_waited += wait
+                self.scheduler.note_lock_wait(self._clock.monotonic() - t_wait, conflict=conflict)
+                continue
+
             if http.status in (401, 403):
-                slot.release(charged=False)
+                slot.release(charged=False, report=report)
                 record("error", f"HTTP {http.status}")
                 message = errors[0].message if errors else "unauthorized"
                 raise MondayAuthError(
@@ -285,20 +369,26 @@ class MondayClient:
                     hint="check the token in the environment variable named by token_env",
                 )
 
-            if http.status == 504:
-                slot.release(charged=False)
-                record("unknown", "HTTP 504: the call was cut at monday's time limit")
-                raise MondayCallTimeoutError(
-                    f"{label}: HTTP 504, monday cut the call at its time limit; some of its "
-                    "mutations may have been applied"
-                )
             if http.status >= 500 or (http.status == 200 and not isinstance(parsed, dict)):
-                slot.release(charged=True)
+                slot.release(charged=False, report=report)
                 self.scheduler.note_transport_error()
                 reason = f"HTTP {http.status}" + ("" if parsed is not None else " (no JSON body)")
-                give_up = not idempotent or failures >= self.batch.max_retries
-                record(_failure_outcome(True, idempotent, give_up), reason)
-                if not idempotent:
+                if replayed:
+                    # The kept answer of the first attempt: the failure is final.
+                    record("error", f"{reason}, replayed for the Idempotency-Key")
+                    raise MondayTransportError(
+                        self._redact(
+                            f"{label}: {reason} replayed by monday for this Idempotency-Key: "
+                            "the first attempt failed and resending cannot change that; the "
+                            "operations before the failing one may be applied — look the rows "
+                            "up by key"
+                        ),
+                        sent=True,
+                        status=http.status,
+                    )
+                give_up = not resend_safe or failures >= self.batch.max_retries
+                record(_failure_outcome(True, resend_safe, give_up), reason)
+                if not resend_safe:
                     raise self._unknown_outcome(label, reason, http.status)
                 if give_up:
                     raise MondayTransportError(
@@ -312,7 +402,7 @@ class MondayClient:
 
             too_complex = next((e.too_complex for e in errors if e.too_complex), None)
             if too_complex is not None:
-                slot.release(charged=False)
+                slot.release(charged=False, report=report)
                 record("error", errors[0].message)
                 self.scheduler.observe_too_complex(counts, too_complex[0])
                 raise MondayQueryTooComplexError(
@@ -326,7 +416,7 @@ class MondayClient:
 
             if http.status != 200 or data is None:
                 # 4xx, or a document-level GraphQL failure: nothing ran.
-                slot.release(complexity=complexity, charged=False)
+                slot.release(complexity=complexity, charged=False, report=report)
                 first = errors[0] if errors else ApiError(message=f"HTTP {http.status}")
                 record("error", first.message)
                 raise MondayApiError(
@@ -336,10 +426,10 @@ class MondayClient:
                     error_data=self._redact(dict(first.error_data)),
                 )
 
-            slot.release(complexity=complexity, charged=True)
+            # A replay ran nothing and was charged nothing.
+            slot.release(complexity=complexity, charged=not replayed, report=report)
             record("ok", "; ".join(e.message for e in errors) or None)
             return Response(
-                replayed=http.headers.get("idempotency-replayed", "").lower() == "true",
                 operation=label,
                 data=data,
                 errors=tuple(errors),
@@ -348,6 +438,8 @@ class MondayClient:
                 http_status=http.status,
                 duration=self._clock.monotonic() - started,
                 attempts=attempt,
+                replayed=replayed,
+                headers=dict(http.headers),
             )
 
     # -- helpers -----------------------------------------------------------------------
@@ -369,6 +461,37 @@ class MondayClient:
             ),
             sent=True,
             status=status,
+        )
+
+    def _daily_limit(self, label: str, retry_in: float) -> MondayRateLimitError:
+        hours, rest = divmod(int(retry_in), 3600)
+        return MondayRateLimitError(
+            f"{label}: monday's daily call limit is used up (DAILY_LIMIT_EXCEEDED); it "
+            f"resets at midnight UTC, in about {hours} h {rest // 60} min: run the sync "
+            "again then (Enterprise accounts can ask monday for a higher limit)",
+            code=DAILY_LIMIT_CODE,
+            retry_in=retry_in,
+        )
+
+    def _lock_exhausted(
+        self, label: str, code: str, conflict: bool, waited: float
+    ) -> MondayTransportError | MondayApiError:
+        limit = self.batch.max_lock_wait_seconds
+        if conflict:
+            # The first request with this key may still be running: outcome unknown.
+            return MondayTransportError(
+                f"{label}: {code}: the first request with this Idempotency-Key was still "
+                f"running after {waited:g} s of waiting (batch.max_lock_wait_seconds = "
+                f"{limit:g}); its outcome is unknown — look the rows up by key, or resend "
+                "later with the same key",
+                sent=True,
+                status=409,
+            )
+        return MondayApiError(
+            f"{label}: {code}: the board stayed locked by another writer for {waited:g} s "
+            f"(batch.max_lock_wait_seconds = {limit:g}); nothing was applied — stop the "
+            "other writer or raise the setting",
+            code=code,
         )
 
     async def _backoff(self, label: str, failures: int, reason: str) -> None:
@@ -401,6 +524,8 @@ class MondayClient:
         request_id: str | None,
         outcome: str,
         error: str | None = None,
+        *,
+        replayed: bool = False,
     ) -> None:
         if self._on_request is None:
             return
@@ -415,6 +540,7 @@ class MondayClient:
             request_id=request_id,
             outcome=outcome,
             error=self._redact(error) if error else None,
+            replayed=replayed,
         )
         try:
             self._on_request(record)
@@ -450,8 +576,8 @@ def _excerpt(body: bytes) -> str:
     return body[:_BODY_EXCERPT].decode("utf-8", errors="replace")
 
 
-def _failure_outcome(sent: bool, idempotent: bool, give_up: bool) -> str:
-    if sent and not idempotent:
+def _failure_outcome(sent: bool, resend_safe: bool, give_up: bool) -> str:
+    if sent and not resend_safe:
         return "unknown"
     return "error" if give_up else "retry"
 
@@ -471,20 +597,44 @@ def _retry_after_header(headers: Mapping[str, str]) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _rate_limit_wait(http: HttpResponse, parsed: Any, errors: list[ApiError]) -> float | None:
-    """Seconds to wait when this response is a rate-limit refusal, else None."""
+def _rate_limit_wait(
+    http: HttpResponse, parsed: Any, errors: list[ApiError]
+) -> tuple[float, str] | None:
+    """(seconds to wait, code) when this response is a throttle, else None.
+
+    A throttle is an HTTP 429, or a response with no data whose errors are throttles
+    (a known code, or ``extensions.status_code`` 429). The wait is ``Retry-After``,
+    else what an error says (``retry_in_seconds`` at the root of ``extensions`` or in
+    ``error_data``, ``retryAfterMs``, "reset in N seconds"), else 1 s. A daily limit
+    with no wait given waits until midnight UTC.
+    """
     data = parsed.get("data") if isinstance(parsed, dict) else None
     limited = [e for e in errors if e.is_rate_limit and e.too_complex is None]
     if http.status != 429 and not (limited and data is None):
         return None
-    header = _retry_after_header(http.headers)
-    if header is not None:
-        return header
-    for error in limited or errors:
-        wait = error.retry_after()
-        if wait is not None:
-            return max(0.0, wait)
-    return 1.0 if http.status == 429 else None
+    code = next((e.code for e in limited or errors if e.code), None) or "RATE_LIMIT_EXCEEDED"
+    wait = _retry_after_header(http.headers)
+    if wait is None:
+        wait = next(
+            (w for w in (e.retry_after() for e in limited or errors) if w is not None), None
+        )
+    if wait is None:
+        wait = _seconds_to_utc_midnight() if code == DAILY_LIMIT_CODE else 1.0
+    return max(0.0, wait), code
+
+
+def _lock_wait(http: HttpResponse, errors: list[ApiError]) -> float:
+    """How long a 409/423 asks to wait: ``Retry-After``, else the body's, else 1 s."""
+    wait = _retry_after_header(http.headers)
+    if wait is None:
+        wait = next((w for w in (e.retry_after() for e in errors) if w is not None), None)
+    return max(0.0, wait) if wait is not None else DEFAULT_LOCK_WAIT_SECONDS
+
+
+def _seconds_to_utc_midnight() -> float:
+    now = datetime.datetime.now(datetime.UTC)
+    midnight = (now + datetime.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - now).total_seconds()
 
 
 __all__ = ["DEFAULT_URL", "MondayClient", "RequestRecord"]

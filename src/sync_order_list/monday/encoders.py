@@ -262,6 +262,7 @@ def _encode_status(value: Any, column: Column, create: bool) -> dict[str, Any]:
     if isinstance(value, list | tuple):
         raise _Invalid(f"status column {column.title!r} holds one label, got {len(value)}")
     label = _scalar_text(value)
+    _refuse_deactivated([label], column)
     labels = column.labels
     index = column.label_id(label)
     numeric = label.isdigit()
@@ -290,6 +291,7 @@ def _encode_status(value: Any, column: Column, create: bool) -> dict[str, Any]:
 def _encode_dropdown(value: Any, column: Column, create: bool) -> dict[str, Any]:
     raw = value if isinstance(value, list | tuple) else [value]
     names = list(dict.fromkeys(_scalar_text(v) for v in raw if not _is_blank(v)))
+    _refuse_deactivated(names, column)
     ids = [column.label_id(n) for n in names]
     if all(i is not None for i in ids):
         return {"ids": ids}
@@ -302,6 +304,16 @@ def _encode_dropdown(value: Any, column: Column, create: bool) -> dict[str, Any]
             f"{_label_list(labels.values())}{_near(missing[0], labels)}"
         )
     return {"labels": names}
+
+
+def _refuse_deactivated(names: list[str], column: Column) -> None:
+    """A deactivated label is never written (nor created again under its name)."""
+    dead = next((n for n in names if column.is_deactivated(n)), None)
+    if dead is not None:
+        raise _Invalid(
+            f"label {dead!r} is deactivated on {column.title!r}: reactivate it on the "
+            "board, or change the value in the database"
+        )
 
 
 def _encode_date(value: Any, column: Column, _create: bool) -> dict[str, str]:

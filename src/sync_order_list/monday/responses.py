@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# Rate-limit codes (HTTP 429, or 200 on older versions); see MONDAY_API.md.
+# Throttle codes (HTTP 429, or 200 on older versions); see MONDAY_API.md. Any error
+# whose extensions say status_code 429 is one too.
 RATE_LIMIT_CODES = frozenset(
     {
         "COMPLEXITY_BUDGET_EXHAUSTED",
@@ -21,9 +22,13 @@ RATE_LIMIT_CODES = frozenset(
         "maxConcurrencyExceeded",
         "IP_RATE_LIMIT_EXCEEDED",
         "DAILY_LIMIT_EXCEEDED",
+        "FIELD_LIMIT_EXCEEDED",
+        "FIELD_MINUTE_RATE_LIMIT_EXCEEDED",
         "Rate Limit Exceeded",
     }
 )
+#: Waits until midnight UTC: raised, never waited out.
+DAILY_LIMIT_CODE = "DAILY_LIMIT_EXCEEDED"
 _RESET_IN = re.compile(r"reset in (\d+(?:\.\d+)?) seconds?", re.IGNORECASE)
 _TOO_COMPLEX = re.compile(
     r"complexity of (\d+),? which exceeds max complexity of (\d+)", re.IGNORECASE
@@ -75,7 +80,11 @@ class ApiError:
 
     @property
     def is_rate_limit(self) -> bool:
-        return self.code in RATE_LIMIT_CODES or bool(_RESET_IN.search(self.message))
+        return (
+            self.code in RATE_LIMIT_CODES
+            or self.status_code == 429
+            or bool(_RESET_IN.search(self.message))
+        )
 
     @property
     def too_complex(self) -> tuple[int, int] | None:
@@ -88,8 +97,19 @@ class ApiError:
         return (int(match.group(1)), int(match.group(2))) if match else None
 
     def retry_after(self) -> float | None:
+        """Seconds to wait, from wherever this error says it: ``retry_in_seconds`` at
+        the root of ``extensions`` or in ``error_data`` (``FIELD_LIMIT_EXCEEDED``),
+        ``retryAfterMs`` (milliseconds, the bulk-import API), or the old "reset in N
+        seconds" text."""
         if self.retry_in is not None:
             return self.retry_in
+        for where in (self.extensions, self.error_data):
+            seconds = where.get("retry_in_seconds")
+            if _is_number(seconds):
+                return float(seconds)
+            millis = where.get("retryAfterMs")
+            if _is_number(millis):
+                return float(millis) / 1000.0
         match = _RESET_IN.search(self.message)
         return float(match.group(1)) if match else None
 
@@ -110,9 +130,13 @@ class ApiError:
             path=tuple(path) if isinstance(path, list) else (),
             error_data=error_data if isinstance(error_data, Mapping) else {},
             status_code=_int_or_none(status),
-            retry_in=float(retry) if isinstance(retry, int | float) else None,
+            retry_in=float(retry) if _is_number(retry) else None,
             extensions=ext,
         )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -148,7 +172,13 @@ def request_id_of(body: Any, headers: Mapping[str, str]) -> str | None:
 
 @dataclass(frozen=True)
 class Response:
-    """The outcome of one ``execute``: data, per-alias errors, and what it cost."""
+    """The outcome of one ``execute``: data, per-alias errors, and what it cost.
+
+    ``replayed``: monday answered a retry with the response it kept for the
+    request's Idempotency-Key (header ``Idempotency-Replayed: true``): nothing ran a
+    second time. ``complexity`` is then None (the kept block is stale).
+    ``headers``: the last response's headers, names lower-cased.
+    """
 
     operation: str
     data: Mapping[str, Any] | None
@@ -158,7 +188,8 @@ class Response:
     http_status: int
     duration: float
     attempts: int
-    replayed: bool = False  # Idempotency-Replayed: true (monday's kept response)
+    replayed: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def errors_for(self, alias: str) -> list[ApiError]:
         return [e for e in self.errors if e.alias == alias]

@@ -5,6 +5,11 @@ The planner and the encoders need it to validate before sending: a status label 
 does not exist fails the whole ``create_item`` on monday's side, so it is cheaper to
 catch it here and mark only that row ERROR. ``BoardSchema.from_response`` is pure so
 tests build schemas from JSON.
+
+Column settings come from ``Column.settings`` (JSON, API 2025-10 and later) or, on
+older versions, from ``settings_str`` (a JSON string, deprecated since 2025-10 and to
+be removed). The document that fetches them is picked by the configured API version
+(``board_schema_document``), so no request selects a field its version lacks.
 """
 
 from __future__ import annotations
@@ -23,6 +28,26 @@ if TYPE_CHECKING:
     from .client import MondayClient
 
 SUBTASKS_TYPE = "subtasks"
+#: The first API version with ``Column.settings`` (and ``settings_str`` deprecated).
+SETTINGS_SINCE = "2025-10"
+
+
+def board_schema_document(api_version: str) -> str:
+    """The board-schema document for ``api_version``: ``board_schema_settings``
+    (``Column.settings``) from 2025-10 on, ``board_schema`` (``settings_str``) before."""
+    return "board_schema_settings" if api_version >= SETTINGS_SINCE else "board_schema"
+
+
+def _parse_settings(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value or "{}")
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -36,55 +61,92 @@ class Column:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Column:
-        settings = raw.get("settings_str") or "{}"
-        try:
-            parsed = json.loads(settings) if isinstance(settings, str) else dict(settings)
-        except ValueError:
-            parsed = {}
+        """From a ``columns`` entry: ``settings`` (JSON) when the response has it, else
+        ``settings_str``; unparseable settings count as none."""
+        settings = raw.get("settings")
+        parsed = _parse_settings(settings if settings is not None else raw.get("settings_str"))
         return cls(
             id=str(raw["id"]),
             title=str(raw.get("title") or raw["id"]),
             type=str(raw.get("type") or ""),
-            settings=MappingProxyType(parsed if isinstance(parsed, dict) else {}),
+            settings=MappingProxyType(parsed),
         )
 
     @property
     def labels(self) -> dict[int, str]:
-        """Status: index -> label; dropdown: id -> name. Unnamed labels are left out.
+        """Status: index -> label; dropdown: id -> name. Unnamed and deactivated labels
+        are left out: a deactivated label must not be written.
 
-        Accepts both settings shapes monday has used: ``{"0": "Done"}`` and
-        ``[{"id": 1, "name": "A"}]``.
+        Accepts every settings shape monday has used: ``settings_str``'s
+        ``{"0": "Done"}`` (status) and ``[{"id": 1, "name": "A"}]`` (dropdown), with a
+        ``deactivated_labels`` list; and ``settings``' list of
+        ``{"id", "label", "index", "is_deactivated"}`` objects, whose ``id`` is the
+        index a write names (``index`` there is the label's position; it stands in
+        for a missing ``id``).
         """
+        return {key: name for key, name, dead in self._label_entries() if not dead}
+
+    @property
+    def deactivated_labels(self) -> dict[int, str]:
+        """Labels that exist but are deactivated: never written."""
+        active = self.labels
+        return {
+            key: name
+            for key, name, dead in self._label_entries()
+            if dead and key not in active and name
+        }
+
+    def _label_entries(self) -> list[tuple[int, str, bool]]:
+        """(index or id, name, deactivated) of every named label."""
         raw = self.settings.get("labels")
-        out: dict[int, str] = {}
+        out: list[tuple[int, str, bool]] = []
         if isinstance(raw, Mapping):
             for key, name in raw.items():
+                dead = False
                 if isinstance(name, Mapping):
+                    dead = name.get("is_deactivated") is True
                     name = name.get("name") or name.get("label")
                 if name and str(key).lstrip("-").isdigit():
-                    out[int(key)] = str(name)
+                    out.append((int(key), str(name), dead))
         elif isinstance(raw, list):
             for entry in raw:
-                if isinstance(entry, Mapping) and entry.get("name") is not None:
-                    try:
-                        out[int(entry["id"])] = str(entry["name"])
-                    except (KeyError, TypeError, ValueError):
-                        continue
+                if not isinstance(entry, Mapping):
+                    continue
+                name = entry.get("label") if entry.get("label") is not None else entry.get("name")
+                key = entry.get("id") if entry.get("id") is not None else entry.get("index")
+                if not name or key is None:
+                    continue
+                try:
+                    out.append((int(key), str(name), entry.get("is_deactivated") is True))
+                except (TypeError, ValueError):
+                    continue
+        names = {key: name for key, name, _ in out}
         deactivated = self.settings.get("deactivated_labels")
         if isinstance(deactivated, list):
+            dead_keys: dict[int, str] = {}
             for dead in deactivated:
                 try:
-                    out.pop(int(dead["id"] if isinstance(dead, Mapping) else dead), None)
+                    key = int(dead["id"] if isinstance(dead, Mapping) else dead)
                 except (KeyError, TypeError, ValueError):
                     continue
+                name = (
+                    (dead.get("name") or dead.get("label")) if isinstance(dead, Mapping) else None
+                )
+                dead_keys[key] = str(name or names.get(key) or "")
+            out = [(k, n, d or k in dead_keys) for k, n, d in out]
+            out += [(k, n, True) for k, n in dead_keys.items() if k not in names and n]
         return out
 
     def label_id(self, name: str) -> int | None:
-        """The index/id of an existing label, matched exactly (case-sensitive)."""
+        """The index/id of an existing active label, matched exactly (case-sensitive)."""
         for key, label in self.labels.items():
             if label == name:
                 return key
         return None
+
+    def is_deactivated(self, name: str) -> bool:
+        """Whether ``name`` is a deactivated label (and no active label has that name)."""
+        return self.label_id(name) is None and name in self.deactivated_labels.values()
 
     @property
     def linked_board_ids(self) -> list[str]:
@@ -231,7 +293,7 @@ async def fetch_groups(client: MondayClient, board_id: str | int) -> tuple[Group
 
 
 async def _fetch_boards(client: MondayClient, ids: Sequence[str]) -> list[dict[str, Any]]:
-    doc = documents.single("board_schema", {"board_ids": list(ids)})
+    doc = documents.single(board_schema_document(client.api_version), {"board_ids": list(ids)})
     response = await client.execute(doc, idempotent=True)
     if response.errors:
         first = response.errors[0]
