@@ -37,6 +37,9 @@ EXPECTED = {
     "subitems_of_items",
     "complexity",
     "board_schema_settings",
+    "items_state",
+    "archive_group",
+    "group_items",
 }
 
 

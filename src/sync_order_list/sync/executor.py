@@ -329,10 +329,12 @@ class Executor:
             if not exc.sent:  # never left: nothing ran
                 await self._closed(entry, "FAILED", exc.message, context, rows)
                 await self._fail_rows(rows, exc.message)
-            elif exc.status is not None:  # monday answered 5xx: aliases before it may have run
+            elif exc.status is not None and exc.status != 409:
+                # monday answered 5xx: the aliases before the failing one may have run
                 await self._closed(entry, "FAILED", exc.message, context)
                 await self._recover(lane, ops, rounds, exc.message, cut=False)
-            else:  # no answer even after resending under the key: replay it later
+            else:  # no answer even after resending under the key (or still running,
+                # 409): replay it later
                 await self._closed(entry, "UNKNOWN", exc.message, context)
                 self._deferred[lane.name].append(entry)
             return
@@ -630,7 +632,7 @@ class Executor:
             await self._recover(lane, ops, 0, exc.message, cut=True)
             return True
         except MondayTransportError as exc:
-            if exc.sent and exc.status is None:
+            if exc.sent and exc.status in (None, 409):
                 await self._closed(entry, "UNKNOWN", exc.message, context)
                 return False
             await self._closed(entry, "FAILED", exc.message, context)
