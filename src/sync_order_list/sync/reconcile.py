@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync_order_list.merge.keys import key_match_form
 from sync_order_list.monday import MondayClient, single
 
 log = logging.getLogger("sync_order_list.sync")
@@ -35,7 +36,7 @@ async def find_items_by_key(
     client: MondayClient, board_id: str, key_column: str, keys: Iterable[str]
 ) -> Found:
     """Look keys up in the board's key column (exact, case-insensitive on monday)."""
-    wanted = {k.casefold(): k for k in keys}
+    wanted = {key_match_form(k): k for k in keys}
     found = Found()
     matches: dict[str, list[str]] = {}
     key_list = list(wanted.values())
@@ -50,8 +51,8 @@ async def find_items_by_key(
         while True:
             for item in page.get("items") or []:
                 text = _column_text(item, key_column)
-                if text is not None and text.casefold() in wanted:
-                    matches.setdefault(wanted[text.casefold()], []).append(str(item["id"]))
+                if text is not None and key_match_form(text) in wanted:
+                    matches.setdefault(wanted[key_match_form(text)], []).append(str(item["id"]))
             cursor = page.get("cursor")
             if not cursor:
                 break
