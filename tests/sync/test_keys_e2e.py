@@ -163,3 +163,52 @@ def qualified(pipeline: Pipeline) -> str:
     schema = pipeline.cfg.env.db_schema
     table = f'"{pipeline.cfg.env.source_table}"'
     return f'"{schema}".{table}' if schema else table
+
+
+def test_keys_an_older_version_wrote_are_rewritten_on_the_board(pipeline: Pipeline) -> None:
+    """Orders and items whose key an older version stored as staging spelled it: the
+    merge rewrites the key, and the sync rewrites the board's key column (the same
+    items, nothing created)."""
+    from sqlalchemy import update
+
+    from monday_emulator import DEMO_BOARD_ID
+
+    rows = generate_rows(6, 4)
+    pipeline.stage(rows)
+    pipeline.merge()
+    assert pipeline.sync().outcome == "success"
+    key_column = pipeline.cfg.settings.monday.business_key_column
+    old = {rows[0][KEY]: rows[0][KEY].lower() + " ", rows[1][KEY]: " " + rows[1][KEY]}
+    orders_table, lines_table = pipeline.tables()
+    before = pipeline.orders()
+    with pipeline.engine.begin() as conn:
+        for canonical, spelled in old.items():
+            synced = json.loads(before[canonical]["synced_values"])
+            synced[key_column] = spelled.strip()  # as the encoder sent it then
+            conn.execute(
+                update(orders_table)
+                .where(orders_table.c[KEY] == canonical)
+                .values({KEY: spelled, "synced_values": json.dumps(synced)})
+            )
+            conn.execute(
+                update(lines_table)
+                .where(lines_table.c.order_key == canonical)
+                .values(order_key=spelled)
+            )
+            item_id = before[canonical]["monday_item_id"]
+            pipeline.api(
+                "mutation ($b: ID!, $i: ID!, $c: String!, $v: String!) "
+                "{ change_simple_column_value(board_id: $b, item_id: $i, column_id: $c, "
+                "value: $v) { id } }",
+                {"b": DEMO_BOARD_ID, "i": item_id, "c": key_column, "v": spelled.strip()},
+            )
+    assert set(pipeline.board_items_by_key()) >= {s.strip() for s in old.values()}
+
+    merge = pipeline.merge()
+    assert merge.keys_normalised == 2 and not merge.key_collisions
+    report = pipeline.sync()
+    assert report.outcome == "success", report.tally.errors
+    after = pipeline.orders()
+    for canonical in old:
+        assert after[canonical]["monday_item_id"] == before[canonical]["monday_item_id"]
+    assert_one_item_per_key_holding_the_canonical_key(pipeline, {r[KEY] for r in rows})
