@@ -241,3 +241,18 @@ def test_names_hold_the_canonical_key(database: Database) -> None:
     run_merge(db.engine, db.cfg)
     assert orders_by_key(db)["NAME-3"]["item_name"] == "NAME-3"  # the fallback: the key
     assert item_name(staged[0], db.cfg.settings.names.item, KEY) == "NAME-3"
+
+
+def test_a_key_colliding_in_staging_and_in_the_orders_is_rejected_once(
+    database: Database,
+) -> None:
+    db = database
+    write_staging(db.engine, db.cfg, rows_with_keys("D-1", "D-2", "D-3"))
+    run_merge(db.engine, db.cfg)
+    _respell(db, {"D-1": "d-1", "D-2": "D-1 "})
+    db.configure(merge={"mode": "incremental"})
+    write_staging(db.engine, db.cfg, rows_with_keys("d-1", "D-1", "D-3"))
+    result = run_merge(db.engine, db.cfg)
+    (reject,) = result.rejected
+    assert (reject.key, reject.count) == ("D-1", 2) and "'D-1', 'd-1'" in reject.reason
+    assert result.rejected_rows == 2

@@ -228,13 +228,18 @@ class _Merge:
         if renamed:
             self.run_many("merge_target_keys_fix", ctx, {"now": self.now})
         collisions: dict[str, list[str]] = defaultdict(list)
+        held_keys: set[str] = set()
         for key, raw, held in self.conn.execute(
             statement("merge_target_key_collisions", self.sql, **ctx)
         ):
-            if held and not collisions[str(key)]:
-                collisions[str(key)].append(str(key))
             collisions[str(key)].append(str(raw))
-        return renamed, [KeyCollision(k, tuple(raws)) for k, raws in collisions.items()]
+            if held:
+                held_keys.add(str(key))
+        return renamed, [
+            # the order that has the canonical key itself first, the others by code point
+            KeyCollision(k, (*([k] if k in held_keys else []), *sorted(raws)))
+            for k, raws in sorted(collisions.items())
+        ]
 
     def load_keys(self, cols: MergeColumns, ctx: dict[str, Any]) -> int:
         """Normalise every staging key and hash every staging row into the key table;
@@ -344,7 +349,7 @@ class _Merge:
             statement("merge_duplicate_keys", self.sql, **ctx)
         ):
             raws[str(key)].append((str(raw), int(count)))
-        return [duplicate_reject(key, found) for key, found in raws.items()]
+        return [duplicate_reject(key, sorted(found)) for key, found in sorted(raws.items())]
 
     def keys_of_target_collisions(
         self, ctx: dict[str, Any], collisions: list[KeyCollision]
