@@ -46,8 +46,10 @@ def context(dialect: str) -> dict:
         "lines": "ORDER_LIST_LINES",
         "key": "AAG ORDER NUMBER",
         "key_type": "NVARCHAR(100)",
+        "raw_key_type": "NVARCHAR(100)",
+        "key_case": "upper",
         "tmp": tmp,
-        "cols": lambda names_, alias: [f"{alias}.{sql.q(n)}" for n in names_],
+        "name_cols": lambda names_, alias: [f"{alias}.{sql.q(n)}" for n in names_],
         "copy_columns": [CopyColumn("AAG ORDER NUMBER"), CopyColumn("NOTES", cast="NVARCHAR(1000)")]
         + [CopyColumn(n, is_size=True) for n in NASTY],
         "hash_exprs": [f"s.{sql.q(n)}" for n in NASTY + ["CUSTOMER NAME"]],

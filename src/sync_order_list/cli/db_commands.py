@@ -85,6 +85,7 @@ def merge_table(result: MergeResult) -> Table:
         ("lines inserted/changed", result.lines_upserted),
         ("lines deleted", result.lines_deleted),
         ("rejected staging rows", result.rejected_rows),
+        ("order keys normalised", result.keys_normalised),
     ):
         table.add_row(label, str(value))
     return table
@@ -100,6 +101,15 @@ def report_merge(state: CliState, result: MergeResult) -> None:
             state.say(f"  - {rejected.line()}", markup=False)
         if len(result.rejected) > 50:
             state.say(f"  ... and {len(result.rejected) - 50} more (see --json)")
+    if result.key_collisions:
+        state.say(
+            f"[yellow]{len(result.key_collisions)} business key(s) in the orders table collide "
+            "after normalising; those orders were left as they are (docs/troubleshooting.md):[/]"
+        )
+        for collision in result.key_collisions[:50]:
+            state.say(f"  - {collision.line()}", markup=False)
+        if len(result.key_collisions) > 50:
+            state.say(f"  ... and {len(result.key_collisions) - 50} more (see --json)")
 
 
 @click.command("merge")

@@ -80,6 +80,10 @@ class MergeSettings(_Section):
         default="mapped",
         description='columns of the row hash; "mapped" = every mapped and name-rule column',
     )
+    key_case: Literal["upper", "lower", "preserve"] = Field(
+        default="upper",
+        description="case rule of the canonical business key (monday's lookup ignores case)",
+    )
     size_columns: SizeColumnSettings = SizeColumnSettings()
     max_delete_fraction: float = Field(
         default=0.5,

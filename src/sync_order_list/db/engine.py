@@ -2,7 +2,7 @@
 
 SQLite is the embedded default; PostgreSQL goes through psycopg 3; SQL Server through
 pyodbc (or pymssql). On SQLite the engine registers the functions the SQL templates
-need (row hash, quantity parsing), so the same set-based statements run everywhere.
+need (row hash, quantity parsing, the business key rule), so the same set-based statements run everywhere.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from sync_order_list.errors import ConfigError
+from sync_order_list.merge.keys import KEY_CASES, normalise_key
 
 _QTY = re.compile(r"\s*(\d{1,9})(?:\.0*)?\s*")
 MAX_QTY = 999_999_999
@@ -51,11 +52,20 @@ def join_nonempty(separator: str, *parts: Any) -> str | None:
     return separator.join(kept) if kept else None
 
 
+def _key_function(case: Any) -> Any:
+    def sol_key(value: Any) -> str | None:
+        return normalise_key(value, case)
+
+    return sol_key
+
+
 def _register_sqlite_functions(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # type: ignore[assignment]
     dbapi_conn.create_function("sol_sha256", 1, sha256_text, deterministic=True)
     dbapi_conn.create_function("sol_qty", 1, parse_qty, deterministic=True)
     dbapi_conn.create_function("sol_join", -1, join_nonempty, deterministic=True)
+    for case in KEY_CASES:  # the business key rule, exactly: sol_key_upper(key), ...
+        dbapi_conn.create_function(f"sol_key_{case}", 1, _key_function(case), deterministic=True)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")

@@ -14,6 +14,8 @@ import jinja2
 from sqlalchemy import Dialect, TextClause, text
 from sqlalchemy.sql.sqltypes import TypeEngine
 
+from sync_order_list.merge.keys import SPACE_RANGES, space_characters
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("sync_order_list", "sql"),
     undefined=jinja2.StrictUndefined,
@@ -21,6 +23,11 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=False,
+)
+# the business key rule's characters, for the ``norm_key`` macro (one definition)
+_ENV.globals.update(
+    key_space_ranges=SPACE_RANGES,
+    key_space_codes=[ord(c) for c in space_characters()],
 )
 
 
@@ -71,6 +78,17 @@ def render(name: str, sql: SqlDialect, **context: Any) -> str:
         partial=lambda part: template_names(f"_{part}", sql.name),
         **context,
     )
+
+
+def render_macro(macro: str, sql: SqlDialect, *args: str, **context: Any) -> str:
+    """One macro of ``_macros.sql.j2`` as SQL text for ``sql``'s dialect, called with
+    ``args`` (already-quoted SQL expressions or bind names)."""
+    template = _ENV.from_string(
+        '{% import "_macros.sql.j2" as m with context %}{{ m[macro](*args) }}'
+    )
+    return template.render(
+        q=sql.q, table=sql.table, dialect=sql.name, macro=macro, args=args, **context
+    ).strip()
 
 
 def statement(name: str, sql: SqlDialect, **context: Any) -> TextClause:

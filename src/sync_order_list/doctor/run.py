@@ -1,4 +1,5 @@
-"""One doctor run: configuration, database, monday, data; every finding collected.
+"""One doctor run: configuration, database, business keys, monday, data; every finding
+collected.
 
 Order matters only for what can be checked: an unreachable database skips the table
 checks, a refused token skips the board checks, and the label and value checks need
@@ -23,6 +24,7 @@ from sync_order_list.doctor.checks_db import (
     missing_sqlite_file,
     url_key,
 )
+from sync_order_list.doctor.checks_keys import check_keys
 from sync_order_list.doctor.checks_mapping import check_mapping
 from sync_order_list.doctor.report import DoctorReport
 from sync_order_list.errors import ConfigError, DatabaseError
@@ -58,6 +60,10 @@ async def diagnose(
         db = DatabaseFacts()
         if engine is not None:
             findings, db, notes = check_database(engine, cfg)
+            report.add(findings)
+            report.notes += notes
+        if engine is not None and db.reachable:
+            findings, notes = check_keys(cfg, engine, db)
             report.add(findings)
             report.notes += notes
         findings, board, notes = await check_board(cfg, db, client=client)

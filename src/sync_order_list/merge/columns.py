@@ -32,6 +32,7 @@ class MergeColumns:
     hash_columns: tuple[str, ...]
     key_type_sql: str
     ignored_staging_columns: tuple[str, ...] = ()
+    raw_key_type_sql: str = ""  # the staging key column's type ("": as the target's)
 
 
 def find_size_columns(
@@ -141,4 +142,5 @@ def plan_columns(
         hash_columns=tuple(hash_cols),
         key_type_sql=target_types[key],
         ignored_staging_columns=tuple(ignored),
+        raw_key_type_sql=staging_types[key],
     )

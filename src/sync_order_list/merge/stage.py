@@ -1,11 +1,15 @@
 """The merge stage: staging -> ORDER_LIST and ORDER_LIST_LINES, set-based, one transaction.
 
 1. check every configured column against the live schema (ConfigError before any write);
-2. unpivot the staging sizes into a work table and find the rows that cannot be merged
-   (empty key, duplicate key, a size quantity that is not a whole number >= 0);
-3. upsert the orders (row hash decides what changed), mark snapshot deletes;
-4. upsert the lines, mark vanished sizes deleted.
-Rejected rows stay in staging and are reported; the others merge.
+2. bring the orders' keys into canonical form (merge/keys.py), where no other order
+   has that form; keys that collide are left alone and reported;
+3. normalise the staging keys, unpivot the staging sizes into a work table and find
+   the rows that cannot be merged (empty key, a key more than one row has after
+   normalising, a size quantity that is not a whole number >= 0);
+4. upsert the orders (row hash decides what changed), mark snapshot deletes;
+5. upsert the lines, mark vanished sizes deleted.
+Rejected rows stay in staging and are reported; the others merge. Every key the
+merge writes (orders, lines) is the canonical key.
 """
 
 from __future__ import annotations
@@ -50,6 +54,19 @@ class RejectedRow:
         return f"{where}{times}: {self.reason}{extra}"
 
 
+@dataclass(frozen=True)
+class KeyCollision:
+    """Orders whose keys are one canonical key after normalising (written before
+    keys were normalised): left as they are, for a person to resolve."""
+
+    key: str
+    raw_keys: tuple[str, ...]
+
+    def line(self) -> str:
+        raws = ", ".join(repr(r) for r in self.raw_keys)
+        return f"orders {raws} all normalise to {self.key!r}; left as they are"
+
+
 @dataclass
 class MergeResult:
     inserted: int = 0
@@ -60,6 +77,8 @@ class MergeResult:
     staging_rows: int = 0
     size_columns: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
+    keys_normalised: int = 0
+    key_collisions: list[KeyCollision] = field(default_factory=list)
     ignored_columns: tuple[str, ...] = ()
     seconds: float = 0.0
 
@@ -69,7 +88,8 @@ class MergeResult:
 
     @property
     def rejected_rows(self) -> int:
-        """Staging rows left unmerged: empty keys, every copy of a duplicate, bad sizes."""
+        """Staging rows left unmerged: empty keys, every copy of a duplicate or
+        colliding key, bad sizes."""
         rows = sum(r.count for r in self.rejected if r.column is None)
         quantity_keys = {r.key for r in self.rejected if r.column is not None}
         duplicate_keys = {r.key for r in self.rejected if r.column is None and r.key}
@@ -86,6 +106,10 @@ class MergeResult:
             "rejected_rows": self.rejected_rows,
             "size_columns": self.size_columns,
             "rejected": [r.__dict__ for r in self.rejected],
+            "keys_normalised": self.keys_normalised,
+            "key_collisions": [
+                {"key": c.key, "raw_keys": list(c.raw_keys)} for c in self.key_collisions
+            ],
             "seconds": round(self.seconds, 3),
         }
 
@@ -110,14 +134,20 @@ class _Merge:
     def cols(self, names: list[str], alias: str) -> list[str]:
         return [f"{alias}.{self.sql.q(n)}" for n in names]
 
+    def name_cols(self, names: list[str], alias: str) -> list[str]:
+        """Name-rule columns: the business key among them is the canonical key (kk.k)."""
+        key = self.settings.merge.business_key
+        return ["kk.k" if n == key else f"{alias}.{self.sql.q(n)}" for n in names]
+
     def context(self, cols: MergeColumns, **extra: Any) -> dict[str, Any]:
         return {
             "source": self.env.source_table,
             "target": self.env.target_table,
             "lines": self.env.lines_table,
             "key": cols.key,
+            "key_case": self.settings.merge.key_case,
             "tmp": self.tmp,
-            "cols": self.cols,
+            "name_cols": self.name_cols,
             **extra,
         }
 
@@ -155,13 +185,18 @@ class _Merge:
         cols = self.discover()
         result = MergeResult(size_columns=len(cols.size_columns))
         result.ignored_columns = cols.ignored_staging_columns
-        ctx = self.context(cols, key_type=cols.key_type_sql)
+        ctx = self.context(
+            cols,
+            key_type=cols.key_type_sql,
+            raw_key_type=cols.raw_key_type_sql or cols.key_type_sql,
+        )
 
         self.run_many("merge_temp_create", ctx)
+        result.keys_normalised, result.key_collisions = self.normalise_target_keys(ctx)
         changed_keys = self.load_keys(cols, ctx)
         if changed_keys:  # nothing changed: no unpivot, no upsert
             self.unpivot_sizes(cols, ctx)
-        result.rejected = self.find_rejects(ctx)
+        result.rejected = self.find_rejects(ctx, result.key_collisions)
         self.record_bad_keys(result.rejected, ctx)
         if changed_keys:
             result.inserted = self.scalar("merge_count_new", ctx)
@@ -185,8 +220,31 @@ class _Merge:
         result.seconds = time.perf_counter() - started
         return result
 
+    def normalise_target_keys(self, ctx: dict[str, Any]) -> tuple[int, list[KeyCollision]]:
+        """Rewrite the orders' keys that are not in canonical form, where no other order
+        has that form (their orders go back on the sync path); the keys that collide."""
+        self.run_many("merge_target_keys_insert", ctx)
+        renamed = self.scalar("merge_count_fixed_keys", ctx)
+        if renamed:
+            self.run_many("merge_target_keys_fix", ctx, {"now": self.now})
+        collisions: dict[str, list[str]] = defaultdict(list)
+        held_keys: set[str] = set()
+        for key, raw, held in self.conn.execute(
+            statement("merge_target_key_collisions", self.sql, **ctx)
+        ):
+            collisions[str(key)].append(str(raw))
+            if held:
+                held_keys.add(str(key))
+        return renamed, [
+            # the order that has the canonical key itself first, the others by code point
+            KeyCollision(k, (*([k] if k in held_keys else []), *sorted(raws)))
+            for k, raws in sorted(collisions.items())
+        ]
+
     def load_keys(self, cols: MergeColumns, ctx: dict[str, Any]) -> int:
-        """Hash every staging row into the key table; return how many keys changed."""
+        """Normalise every staging key and hash every staging row into the key table;
+        return how many keys changed."""
+        self.conn.execute(statement("merge_raw_keys_insert", self.sql, **ctx))
         hashed = list(cols.hash_columns) + list(cols.size_columns)
         self.conn.execute(
             statement("merge_keys_insert", self.sql, hash_exprs=self.cols(hashed, "s"), **ctx)
@@ -229,11 +287,7 @@ class _Merge:
     def upsert_orders(self, cols: MergeColumns, ctx: dict[str, Any]) -> int:
         """Insert new orders, update changed ones; the number of rows written."""
         names = self.settings.names
-        item_fallback = (
-            ":item_fallback"
-            if names.item.fallback_value is not None
-            else f"s.{self.sql.q(cols.key)}"
-        )
+        item_fallback = ":item_fallback" if names.item.fallback_value is not None else "kk.k"
         upsert_ctx = {
             **ctx,
             "copy_columns": cols.copy_columns,
@@ -261,15 +315,16 @@ class _Merge:
     def count_staging(self) -> int:
         return self.scalar("count_rows", {"table_name": self.env.source_table})
 
-    def find_rejects(self, ctx: dict[str, Any]) -> list[RejectedRow]:
+    def find_rejects(
+        self, ctx: dict[str, Any], target_collisions: list[KeyCollision]
+    ) -> list[RejectedRow]:
         rejected: list[RejectedRow] = []
         empty = self.scalar("merge_empty_keys", ctx)
         if empty:
             rejected.append(RejectedRow(None, "empty business key", count=empty))
-        for key, count in self.conn.execute(statement("merge_duplicate_keys", self.sql, **ctx)):
-            rejected.append(
-                RejectedRow(str(key), "business key appears more than once", count=int(count))
-            )
+        rejected += self.duplicate_keys(ctx)
+        if target_collisions:
+            rejected += self.keys_of_target_collisions(ctx, target_collisions)
         per_key: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for key, size_code, raw in self.conn.execute(
             statement("merge_bad_quantities", self.sql, **ctx)
@@ -285,6 +340,36 @@ class _Merge:
                         value=raw,
                     )
                 )
+        return rejected
+
+    def duplicate_keys(self, ctx: dict[str, Any]) -> list[RejectedRow]:
+        """Every canonical key more than one staging row has, naming each raw key."""
+        raws: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for key, raw, count in self.conn.execute(
+            statement("merge_duplicate_keys", self.sql, **ctx)
+        ):
+            raws[str(key)].append((str(raw), int(count)))
+        return [duplicate_reject(key, sorted(found)) for key, found in sorted(raws.items())]
+
+    def keys_of_target_collisions(
+        self, ctx: dict[str, Any], collisions: list[KeyCollision]
+    ) -> list[RejectedRow]:
+        """Staging keys only colliding orders hold: merging them would add one more."""
+        raws_of = {c.key: list(c.raw_keys) for c in collisions}
+        rejected = []
+        for key, count in self.conn.execute(
+            statement("merge_target_collision_keys", self.sql, **ctx)
+        ):
+            raws = raws_of.get(str(key), [])
+            rejected.append(
+                RejectedRow(
+                    str(key),
+                    f"business key collides after normalising with orders already in "
+                    f"{self.env.target_table}: {quote_keys(raws)}; give those orders distinct "
+                    "keys first",
+                    count=int(count),
+                )
+            )
         return rejected
 
     def mark_deletes(self, ctx: dict[str, Any]) -> int:
@@ -305,6 +390,22 @@ class _Merge:
         return self.conn.execute(
             statement("merge_mark_deletes", self.sql, **ctx), {"now": self.now}
         ).rowcount
+
+
+def quote_keys(keys: list[str]) -> str:
+    return ", ".join(repr(k) for k in keys)
+
+
+def duplicate_reject(key: str, raws: list[tuple[str, int]]) -> RejectedRow:
+    """The reject of a canonical key more than one staging row has: a plain duplicate
+    when they all spell it the same, a collision naming every raw key otherwise."""
+    count = sum(n for _, n in raws)
+    if len(raws) == 1:
+        raw = raws[0][0]
+        spelled = "" if raw == key else f" (as {raw!r})"
+        return RejectedRow(key, f"business key appears more than once{spelled}", count=count)
+    reason = f"business key collides after normalising: {quote_keys([r for r, _ in raws])}"
+    return RejectedRow(key, reason, count=count)
 
 
 def run_merge(engine: Engine, cfg: AppConfig, *, now: datetime | None = None) -> MergeResult:

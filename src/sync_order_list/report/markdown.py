@@ -132,7 +132,7 @@ def render_summary_md(report: RunReport) -> str:
     if isinstance(merge, dict):
         parts += ["## Merge", ""]
         keys = ("inserted", "updated", "deleted", "lines_upserted", "lines_deleted")
-        keys += ("staging_rows", "rejected_rows")
+        keys += ("staging_rows", "rejected_rows", "keys_normalised")
         parts += [
             table(("Measure", "Rows"), [(k.replace("_", " "), merge.get(k, 0)) for k in keys], "lr")
         ]

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync_order_list.merge.keys import key_match_form
 from sync_order_list.monday import MondayClient, single
 from sync_order_list.monday.schema import Board
 from sync_order_list.sync.rows import GROUP_KEY, NAME_KEY
@@ -26,9 +27,9 @@ PARENTS_CHUNK = 100  # items(ids:) takes at most 100 ids
 
 
 def lookup_form(key: str) -> str:
-    """How keys compare on monday's side: exact text, case-insensitive (whitespace
-    collapsed, as the merge stores keys in canonical form anyway)."""
-    return " ".join(key.split()).casefold()
+    """How keys compare on monday's side: exact text, case-insensitive; with the
+    merge's whitespace rule (the canonical business key), so a key matches itself."""
+    return key_match_form(key)
 
 
 @dataclass(frozen=True)
