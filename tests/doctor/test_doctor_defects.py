@@ -147,6 +147,19 @@ def test_subitem_size_labels_are_checked_against_the_lines(db: Database) -> None
     assert f"lacks {len(codes) - 1} label(s)" in sizes.message
 
 
+def test_duplicate_group_titles_are_reported(db: Database) -> None:
+    spec = demo_spec()
+    spec["groups"] = [
+        {"id": "topics", "title": "Topics"},
+        {"id": "g_a", "title": "GREYSON 2025 SPRING"},
+        {"id": "g_b", "title": "GREYSON 2025 SPRING"},
+    ]
+    with emulator([spec]) as emu:
+        report = run_doctor(pointed_at(db.cfg, emu), engine=db.engine)
+    [dup] = findings(report, "names.group", "'GREYSON 2025 SPRING'", "2 times", "g_a, g_b")
+    assert dup.severity == "warning"
+
+
 # -- subitems board ----------------------------------------------------------------------
 
 

@@ -218,6 +218,7 @@ async def _boards(
         f"{_count(len(items.groups), 'group')}"
     )
     findings += _key_column(cfg, items)
+    findings += _duplicate_groups(cfg, items)
     facts.pairs += check_columns(
         items, cfg.settings.monday.items.columns, "items", db.columns("target"), findings
     )
@@ -275,6 +276,25 @@ async def _boards(
     facts.pairs += check_columns(
         sub, cfg.settings.monday.subitems.columns, "subitems", _line_columns(cfg, db), findings
     )
+
+
+def _duplicate_groups(cfg: AppConfig, items: Board) -> list[Finding]:
+    """Group titles present more than once: items of one customer and season split
+    over two groups. The next sync folds duplicates of its own groups into one."""
+    out = []
+    for title in items.duplicate_group_titles:
+        ids = [g.id for g in items.groups if g.title == title]
+        out.append(
+            Finding(
+                "warning",
+                "names.group",
+                f"group title {title!r} is on board {items.id} {len(ids)} times ({', '.join(ids)}): "
+                "the next sync moves the items of the duplicates into the group the database "
+                "knows and archives the empty duplicates (a group of this tool's; other groups "
+                "are left alone)",
+            )
+        )
+    return out
 
 
 def _key_column(cfg: AppConfig, items: Board) -> list[Finding]:

@@ -63,6 +63,7 @@ def table_roles(cfg: AppConfig) -> list[TableRole]:
         TableRole("groups", t.groups, "tables.groups", True),
         TableRole("runs", t.runs, "tables.runs", True),
         TableRole("api_log", t.api_log, "tables.api_log", True),
+        TableRole("documents", t.documents, "tables.documents", True),
     ]
 
 
