@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from . import strict_json
 from .admin.routes import register_admin_routes
 from .admin.viewer import register_viewer
 from .clock import Clock
+from .graphql_api import versions
 from .graphql_api.execution import run_document
 from .limits.faults import FaultDecision
 from .limits.limiter import Rejection
@@ -28,7 +28,6 @@ from .state import BoardsArg, EmulatorState
 log = logging.getLogger(__name__)
 
 STATE_KEY = web.AppKey("monday_emulator_state", EmulatorState)
-VERSION_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
 AppSetup = Callable[[web.Application, EmulatorState], None]
@@ -155,11 +154,8 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
     state.stats.requests += 1
     decision = state.faults.decide()
     settings = state.settings
-    api_version = settings.api_version_default
-    requested = request.headers.get("API-Version")
-    if requested is not None and VERSION_RE.match(requested.strip()):
-        api_version = requested.strip()
-    reply = _Reply(state, request_id, api_version)
+    version = versions.choose(request.headers.get("API-Version"), settings.api_version_default)
+    reply = _Reply(state, request_id, version.served)
 
     if not _authorized(request, settings):
         state.stats.errors["Unauthorized"] += 1
@@ -172,12 +168,13 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
             ]
         }
         return reply.json(401, body)
-    if requested is not None and not VERSION_RE.match(requested.strip()):
+    if version.error is not None:
         state.stats.errors["InvalidVersionException"] += 1
+        requested = request.headers.get("API-Version", settings.api_version_default)
         body = {
             "errors": [
                 {
-                    "message": f"Invalid API version '{requested}': use the format YYYY-MM, e.g. {settings.api_version_default}",
+                    "message": version.error,
                     "extensions": {
                         "code": "InvalidVersionException",
                         "status_code": 200,

@@ -131,7 +131,8 @@ class EmulatorSettings:
     # identity and transport
     token: str = "dev-token"
     accept_bearer: bool = True
-    api_version_default: str = "2025-04"
+    api_version_default: str = "2026-10"  # monday's current version (2026-11-29)
+    remove_settings_str: bool = False  # drop Column.settings_str where settings exists
     account_id: int = 9_876_543
     account_name: str = "Emulated Account"
     account_slug: str = "emulated"

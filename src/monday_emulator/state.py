@@ -1,5 +1,5 @@
 """Everything one emulator instance holds: settings, clock, store, limits, faults,
-cursors, statistics and the executable schema."""
+cursors, statistics, and the executable schema of each API version."""
 
 from __future__ import annotations
 
@@ -43,12 +43,15 @@ class EmulatorState:
         self.faults = FaultInjector(self.settings.faults)
         self.cursors = CursorRegistry(self.clock, self.settings.cursor_ttl_seconds)
         self.stats = Stats()
-        self.schema: GraphQLSchema = executable_schema()
-        self.complexity = ComplexityCalculator(self.schema, self.settings)
+        self.complexity = ComplexityCalculator(self.settings)
         self.documents = DocumentCache()
         self.shutdown_event: asyncio.Event | None = None
         if not self.store.boards:
             self.load_boards(initial_specs(boards, load_demo))
+
+    def schema_for(self, api_version: str) -> GraphQLSchema:
+        """The schema serving ``api_version`` under the current settings."""
+        return executable_schema(api_version, remove_settings_str=self.settings.remove_settings_str)
 
     def load_boards(self, specs: list[dict[str, Any]]) -> list[str]:
         ids = [load_board(self.store, spec).id for spec in specs]

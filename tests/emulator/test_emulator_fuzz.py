@@ -51,6 +51,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+API_VERSION = "2026-10"  # the current version: the largest schema the emulator serves
 TOKEN = "fuzz-token"
 BOARD = "3000000001"
 SUB_BOARD = "3000000002"
@@ -115,7 +116,11 @@ class Http:
             "POST",
             "/v2",
             body,
-            {"Authorization": TOKEN, "Content-Type": "application/json", "API-Version": "2025-04"},
+            {
+                "Authorization": TOKEN,
+                "Content-Type": "application/json",
+                "API-Version": API_VERSION,
+            },
         )
 
     def admin(self, path: str) -> Any:
@@ -293,7 +298,7 @@ def documents(draw: Any) -> str:
     return text
 
 
-SCHEMA = executable_schema()
+SCHEMA = executable_schema(API_VERSION)  # the documents are built from what they're sent to
 ITEM_IDS = st.integers(min_value=9_000_000_001, max_value=9_000_000_060).map(str)
 BOARD_IDS = st.sampled_from([BOARD, SUB_BOARD, "1", "9000000001"])
 GROUP_IDS = st.sampled_from(["topics", "group_two", "nope", ""])

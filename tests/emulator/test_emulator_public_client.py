@@ -331,3 +331,120 @@ def test_official_sdk_recovers_from_an_expired_cursor(
     assert pauses  # it did page, and every cursor it held had expired
     stats = emu.call(lambda: emu.state.stats.to_dict())
     assert stats["errors_by_code"].get("CursorExpiredError", 0) >= 1
+
+
+# ---------------------------------------------------------------- versions, paging, every type
+
+
+def _column_value_types(version: str) -> list[str]:
+    """Every ColumnValue implementation of ``version`` (monday's set: see
+    test_emulator_schema_faithful.py)."""
+    from monday_emulator.graphql_api.schema import executable_schema
+
+    schema = executable_schema(version)
+    return sorted(t.name for t in schema.get_possible_types(schema.get_type("ColumnValue")))
+
+
+def test_official_sdk_reads_items_naming_every_column_type(sdk: Any, emu: ThreadedEmulator) -> None:
+    """An item read whose fragments name every column value type (the kind of default
+    query a client library ships) validates and runs; the values of the types the
+    emulator stores come back, the others are simply absent."""
+    board_id, ids, _, items = _sdk_board(sdk, emu)
+    fragments = "\n".join(
+        f"... on {name} {{ id }}" for name in _column_value_types(sdk_handler_version())
+    )
+    query = (
+        f"{{ items(ids: [{', '.join(items)}], limit: 100) {{ id column_values {{ type text {fragments}"
+        " ... on MirrorValue { display_value mirrored_items { linked_item { id } } }"
+        " ... on CountryValue { country { code name } }"
+        " ... on LocationValue { lat lng address }"
+        " ... on PeopleValue { persons_and_teams { id kind } }"
+        " ... on FormulaValue { display_value }"
+        " ... on StatusValue { index label label_style { color } } } } }"
+    )
+    read = _custom(sdk, query)["items"]
+    assert [i["id"] for i in read] == items
+    status = next(v for v in read[0]["column_values"] if v.get("id") == ids["State"])
+    assert status["label"] == "Done" and status["label_style"]["color"]
+    assert "country" not in str(read)  # no such column here: nothing to answer
+
+
+def sdk_handler_version() -> str:
+    from monday_sdk import constants as sdk_constants
+
+    return sdk_constants.API_VERSION
+
+
+def test_official_sdk_reads_more_ids_than_a_default_page(sdk: Any, emu: ThreadedEmulator) -> None:
+    """The SDK sizes ``items(ids, limit, page)`` from the ids it sends: 30 ids, 30 items
+    (the default page is 25)."""
+    board_id = BOARD
+    created = [
+        sdk.items.create_item(board_id, "topics", f"Many {n}", {}).data.create_item.id
+        for n in range(30)
+    ]
+    fetched = sdk.items.fetch_items_by_id(created)
+    assert [i.id for i in fetched] == created
+
+
+def test_official_sdk_pages_boards_and_board_updates(sdk: Any) -> None:
+    for n in range(3):
+        _custom(
+            sdk, f'mutation {{ create_board(board_name: "SDK {n}", board_kind: public) {{ id }} }}'
+        )
+    seen: list[str] = []
+    for page in range(1, 20):
+        boards = sdk.boards.fetch_boards(limit=2, page=page).data.boards
+        if not boards:
+            break
+        seen += [b.id for b in boards]
+    else:
+        pytest.fail("boards pages never ran out")
+    assert len(seen) == len(set(seen)) == 4  # the small board and three new ones
+    # updates between two dates (from_date/to_date, 2026-01 and later): paged until an
+    # empty page, which comes at once (the emulator keeps no updates)
+    assert (
+        sdk.updates.fetch_board_updates(BOARD, "2025-01-01T00:00:00", "2026-01-01T00:00:00") == []
+    )
+
+
+def test_monday_client_pages_boards(client: Any) -> None:
+    from monday.resources.types import BoardsOrderBy
+
+    for n in range(3):
+        client.boards.create_board(f"Paged {n}", BoardKind.PUBLIC)
+    seen: list[str] = []
+    for page in range(1, 20):
+        boards = client.boards.fetch_boards(limit=2, page=page, order_by=BoardsOrderBy.CREATED_AT)
+        boards = boards["data"]["boards"]
+        if not boards:
+            break
+        seen += [b["id"] for b in boards]
+    else:
+        pytest.fail("boards pages never ran out")
+    assert len(seen) == len(set(seen)) == 4
+    assert seen[0] != BOARD  # newest first
+
+
+def test_monday_client_on_newer_versions(
+    emu: ThreadedEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ``monday`` client pins API 2026-01. Sent with 2026-10, its ``me`` helper asks
+    for User fields monday removed in 2026-10 and fails as it would on monday; its
+    column read (``settings_str``) fails once ``remove_settings_str`` is on."""
+    if monday is None:
+        pytest.skip("the monday package is not installed")
+    from monday.exceptions import MondayQueryError
+
+    monkeypatch.setitem(monday_base._URLS, "prod", emu.url)
+    pinned = monday.MondayClient(emu.token)
+    newer = monday.MondayClient(emu.token, headers={"API-Version": "2026-10"})
+    assert pinned.me.get_details()["data"]["me"]["is_admin"] is True
+    with pytest.raises(MondayQueryError, match="Field '[a-z_]+' doesn't exist on type 'User'"):
+        newer.me.get_details()
+    assert newer.boards.fetch_columns_by_board_id(BOARD)["data"]["boards"][0]["columns"]
+    emu.call(lambda: emu.state.update_settings({"remove_settings_str": True}))
+    with pytest.raises(
+        MondayQueryError, match="Field 'settings_str' doesn't exist on type 'Column'"
+    ):
+        newer.boards.fetch_columns_by_board_id(BOARD)

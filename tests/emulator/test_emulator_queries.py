@@ -322,8 +322,8 @@ async def test_version_versions_me(api: Api) -> None:
         "{ version { kind value display_name } versions { kind value } me { id name email } }"
     )
     assert data["version"]["value"] == "2025-04"
-    assert data["version"]["kind"] == "current"
-    assert {"kind": "current", "value": "2025-04"} in data["versions"]
+    assert data["version"]["kind"] == "maintenance"
+    assert {"kind": "current", "value": "2026-10"} in data["versions"]
     assert data["me"]["email"] == api.server.settings.user_email
     reply = await api.gql("{ version { value } }", headers={"API-Version": "2025-07"})
     assert reply.data["version"]["value"] == "2025-07"

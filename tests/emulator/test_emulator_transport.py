@@ -33,10 +33,14 @@ async def test_raw_token_and_bearer(api: Api) -> None:
 
 
 async def test_api_version_echoed(api: Api) -> None:
+    reply = await api.gql("{ me { id } }", headers={"API-Version": "2025-07"})
+    assert reply.headers["API-Version"] == "2025-07"
+    # a deprecated version is routed to 2025-04, the oldest one served
     reply = await api.gql("{ me { id } }", headers={"API-Version": "2025-01"})
-    assert reply.headers["API-Version"] == "2025-01"
-    reply = await api.gql("{ me { id } }", headers={"API-Version": None})
     assert reply.headers["API-Version"] == "2025-04"
+    # no header: the current version
+    reply = await api.gql("{ me { id } }", headers={"API-Version": None})
+    assert reply.headers["API-Version"] == "2026-10"
 
 
 async def test_bad_api_version_format(api: Api) -> None:

@@ -1,7 +1,10 @@
 """The GraphQL layer: what ``POST /v2`` runs once the HTTP side let a request through.
 
-- ``schema.graphql``: the SDL (monday's public schema, the implemented subset)
-- ``schema.py``: the executable schema (the SDL plus the resolvers)
+- ``schema.graphql``: the SDL (monday's public schema, the implemented subset) of
+  every modelled API version
+- ``schema.py``: the executable schema of each version (the SDL cut to it, plus the
+  resolvers)
+- ``versions.py``: monday's API versions and which one serves a request
 - ``resolvers.py``: the queries, mutations and fields, on top of the store
 - ``execution.py``: one request: parse and validate (cached by text), price, charge,
   execute, shape the result

@@ -36,17 +36,20 @@ FREE_FIELDS = {"complexity"}
 
 
 class ComplexityCalculator:
-    def __init__(self, schema: GraphQLSchema, settings: EmulatorSettings) -> None:
-        self.schema = schema
+    def __init__(self, settings: EmulatorSettings) -> None:
         self.settings = settings
         self._list_fields: dict[int, bool] = {}  # id(field definition) -> is a list
 
     def cost(
         self,
+        schema: GraphQLSchema,
         operation: OperationDefinitionNode,
         fragments: dict[str, FragmentDefinitionNode],
         variables: dict[str, Any],
     ) -> int:
+        """The price of ``operation`` in ``schema`` (the schema of the request's API
+        version, which the document was validated against)."""
+        self.schema = schema
         root = (
             self.schema.mutation_type
             if operation.operation.value == "mutation"

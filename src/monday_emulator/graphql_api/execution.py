@@ -1,11 +1,11 @@
 """Run one GraphQL request: parse, validate, price, charge, execute, and shape the
 result as monday does (application errors in ``errors`` with HTTP 200).
 
-Parsing and validating a document depend on its text only (the schema never changes),
-so both are done once per distinct text and kept in a small LRU cache: clients send
-the same document text again and again with new variables. Everything that depends on
-the variables or the settings (depth limit, operation choice, variable coercion,
-price, charge, execution) runs on every request.
+Parsing and validating a document depend on its text and its schema only (one schema
+per API version), so both are done once per distinct text and schema and kept in a
+small LRU cache: clients send the same document text again and again with new
+variables. Everything that depends on the variables or the settings (depth limit,
+operation choice, variable coercion, price, charge, execution) runs on every request.
 """
 
 from __future__ import annotations
@@ -62,12 +62,13 @@ class ApiState(Protocol):
     resolvers read."""
 
     settings: EmulatorSettings
-    schema: GraphQLSchema
     documents: DocumentCache
     complexity: ComplexityCalculator
     limiter: Limiter
     store: Store
     cursors: CursorRegistry
+
+    def schema_for(self, api_version: str) -> GraphQLSchema: ...
 
 
 @dataclass
@@ -133,16 +134,17 @@ class Prepared:
 
 
 class DocumentCache:
-    """Prepared documents by (text, token limit), least recently used out first."""
+    """Prepared documents by (schema, text, token limit), least recently used out
+    first."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[str, int | None], Prepared] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, str, int | None], Prepared] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
     def get(self, schema: Any, text: str, max_tokens: int | None) -> Prepared:
-        key = (text, max_tokens)
+        key = (id(schema), text, max_tokens)  # schemas live as long as the process
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
@@ -276,7 +278,7 @@ def run_document(state: ApiState, payload: Any, api_version: str, request_id: st
         return _bad_request("operationName must be a string")
 
     settings = state.settings
-    schema = state.schema
+    schema = state.schema_for(api_version)
     prepared = state.documents.get(schema, query, settings.max_query_tokens)
     if prepared.errors:
         errors = copy.deepcopy(list(prepared.errors))
@@ -341,7 +343,7 @@ def run_document(state: ApiState, payload: Any, api_version: str, request_id: st
         root_fields=list(prepared.root_fields.get(id(operation), ())),
     )
     try:
-        cost = state.complexity.cost(operation, prepared.fragments, coerced)
+        cost = state.complexity.cost(schema, operation, prepared.fragments, coerced)
     except RecursionError:
         cost = settings.max_complexity_per_query + 1
     outcome.cost = cost

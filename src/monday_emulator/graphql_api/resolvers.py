@@ -8,21 +8,18 @@ from typing import Any
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
 from .. import errors
-from ..store.columns import VALUE_TYPES, decode_json_argument, render
+from ..store.columns import VALUE_TYPES, decode_json_argument, render, settings_json
 from ..store.filters import ItemFilter, matches_column_values, order_items
 from ..store.model import ACTIVE, ARCHIVED, DELETED, Board, Group, Item
 from ..store.store import Store
+from . import versions
 from .context import RequestContext
 
-KNOWN_VERSIONS = [
-    ("2024-10", "deprecated"),
-    ("2025-01", "maintenance"),
-    ("2025-04", "current"),
-    ("2025-07", "release_candidate"),
-    ("2025-10", "dev"),
-]
-
 Resolver = Callable[..., Any]
+
+# graphql-core passes an argument the document sent as null, and leaves out one it
+# didn't send: some of monday's arguments tell the two apart.
+OMITTED: Any = object()
 
 
 def _ctx(info: GraphQLResolveInfo) -> RequestContext:
@@ -69,6 +66,15 @@ def _user(info: GraphQLResolveInfo) -> dict[str, Any]:
         "current_language": "en",
         "account": _account(info),
         "teams": [],  # the token's user is in no team
+        "title": "",
+        # the 2026-07 shape (monday's "Migrating the User entity" guide)
+        "account_id": str(s.account_id),
+        "kind": "admin",
+        "status": "ACTIVE",
+        "is_deleted": False,
+        "is_email_confirmed": True,
+        "became_active_at": "2024-01-01T00:00:00Z",
+        "photo_url": None,
     }
 
 
@@ -87,6 +93,20 @@ def _account(info: GraphQLResolveInfo) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- paging
+
+
+def _page_slice(info: GraphQLResolveInfo, limit: int | None, page: int | None) -> slice:
+    """The ``limit``/``page`` window of a page-numbered list (``boards``, ``items``):
+    page N holds elements (N-1)*limit to N*limit-1, so pages never overlap and run out.
+    A limit or a page below 1 is an ``InvalidArgumentException`` (monday's docs say
+    pages start at 1; the harsher reading of anything else)."""
+    limit = 25 if limit is None else limit
+    page = 1 if page is None else page
+    if limit < 1:
+        raise errors.invalid_argument("limit must be at least 1", limit=limit)
+    if page < 1:
+        raise errors.invalid_argument("page must be at least 1 (pages start at 1)", page=page)
+    return slice((page - 1) * limit, page * limit)
 
 
 def _check_limit(info: GraphQLResolveInfo, limit: int) -> None:
@@ -150,8 +170,18 @@ def q_boards(
     page: int | None = 1,
     state: str | None = "active",
     board_kind: str | None = None,
-    **_: Any,
+    order_by: str | None = None,
+    workspace_ids: Any = OMITTED,
+    hierarchy_types: list[str] | None = None,
+    latest: bool | None = None,  # every read is the latest data here
 ) -> list[Board]:
+    """monday's ``boards``: the boards of ``ids`` (any type) or else every board (not
+    the subitems boards), filtered by ``state`` (active by default), ``board_kind``,
+    ``workspace_ids`` (null in the list: the main workspace) and ``hierarchy_types``
+    (every board here is classic; without ``ids`` and without the argument only
+    classic boards are listed, as monday documents), in id order or ``order_by``
+    (``created_at`` or ``used_at``, newest first), then one ``limit``/``page`` page."""
+    window = _page_slice(info, limit, page)
     store = _store(info)
     if ids is not None:
         wanted = [str(i) for i in ids]
@@ -163,9 +193,16 @@ def q_boards(
         boards = [b for b in boards if b.state == state]
     if board_kind is not None:
         boards = [b for b in boards if b.board_kind == board_kind]
-    limit = limit or 25
-    page = max(page or 1, 1)
-    return boards[(page - 1) * limit : page * limit]
+    if workspace_ids is not OMITTED and workspace_ids is not None:
+        spaces = {None if w is None else str(w) for w in workspace_ids}
+        boards = [b for b in boards if b.workspace_id in spaces]
+    if hierarchy_types is not None and "classic" not in hierarchy_types:
+        boards = []  # the emulator has no multi-level boards
+    if order_by == "created_at":
+        boards.sort(key=lambda b: (b.created_at, int(b.id) if b.id.isdigit() else 0), reverse=True)
+    elif order_by == "used_at":
+        boards.sort(key=lambda b: (b.updated_at, int(b.id) if b.id.isdigit() else 0), reverse=True)
+    return boards[window]
 
 
 def q_items(
@@ -177,22 +214,31 @@ def q_items(
     newest_first: bool | None = None,
     exclude_nonactive: bool | None = None,
 ) -> list[Item]:
+    """monday's ``items``: the items of ``ids`` (at most 100) or else every item, in id
+    order (oldest first; ``newest_first`` reverses it), without the archived and
+    deleted ones when ``exclude_nonactive``, then one ``limit``/``page`` page. A page
+    holds at most 100 items (``items_ids_max``): the official Python SDK says so of
+    ``items`` ("at most 100 ids per request, which is also the largest page it will
+    return"), and that without a limit 25 ids give the 25 lowest. The ids are a filter,
+    not the pages: ``items(ids: [a, b], limit: 1, page: 2)`` is ``b``, and page 3 is
+    empty."""
     store = _store(info)
     maximum = _ctx(info).settings.items_ids_max
+    if limit is not None and limit > maximum:
+        limit = maximum
+    window = _page_slice(info, limit, page)
     if ids is not None:
         if len(ids) > maximum:
             raise errors.invalid_argument(
                 f"The ids argument accepts at most {maximum} ids", ids_count=len(ids)
             )
         found = [store.items[str(i)] for i in dict.fromkeys(ids) if str(i) in store.items]
-        if exclude_nonactive:
-            found = [i for i in found if i.state == ACTIVE]
-        return found
-    items = [i for i in store.items.values() if i.state == ACTIVE]
-    items.sort(key=lambda i: int(i.id), reverse=True)
-    limit = limit or 25
-    page = max(page or 1, 1)
-    return items[(page - 1) * limit : page * limit]
+    else:
+        found = list(store.items.values())
+    if exclude_nonactive:
+        found = [i for i in found if i.state == ACTIVE]
+    found.sort(key=lambda i: int(i.id), reverse=bool(newest_first))
+    return found[window]
 
 
 def q_items_page_by_column_values(
@@ -202,6 +248,7 @@ def q_items_page_by_column_values(
     limit: int = 25,
     columns: list[dict[str, Any]] | None = None,
     cursor: str | None = None,
+    hierarchy_scope_config: str | None = None,  # one-level boards: nothing to scope
 ) -> dict[str, Any]:
     _check_limit(info, limit)
     store = _store(info)
@@ -235,29 +282,27 @@ def q_complexity(_root: Any, info: GraphQLResolveInfo) -> dict[str, int]:
     }
 
 
+def _version(value: str) -> dict[str, str]:
+    kind = versions.kind_of(value)
+    return {"value": value, "kind": kind, "display_name": versions.display_name(kind)}
+
+
 def q_version(_root: Any, info: GraphQLResolveInfo) -> dict[str, str]:
-    value = _ctx(info).api_version
-    kind = dict(KNOWN_VERSIONS).get(value) or (
-        "deprecated" if value < KNOWN_VERSIONS[0][0] else "dev"
-    )
-    return {"value": value, "kind": kind, "display_name": _display_name(value, kind)}
+    return _version(_ctx(info).api_version)
 
 
 def q_versions(_root: Any, info: GraphQLResolveInfo) -> list[dict[str, str]]:
-    return [{"value": v, "kind": k, "display_name": _display_name(v, k)} for v, k in KNOWN_VERSIONS]
-
-
-def _display_name(value: str, kind: str) -> str:
-    return {
-        "current": "Current",
-        "maintenance": "Maintenance",
-        "deprecated": "Deprecated",
-        "release_candidate": "Release Candidate",
-        "dev": "Development",
-    }.get(kind, value)
+    return [_version(value) for value, _ in versions.RELEASES]
 
 
 # ---------------------------------------------------------------- Board / Group / Item fields
+
+
+def _without_capabilities(capabilities: Any) -> bool:
+    """Whether a ``capabilities`` filter keeps the emulator's columns, none of which has
+    a capability: omitted (every column) or null (the columns without capabilities, as
+    monday documents) keeps them; a list asks for columns having one of those."""
+    return capabilities is OMITTED or capabilities is None
 
 
 def board_columns(
@@ -265,7 +310,10 @@ def board_columns(
     info: GraphQLResolveInfo,
     ids: list[str] | None = None,
     types: list[str] | None = None,
+    capabilities: Any = OMITTED,
 ) -> list[Any]:
+    if not _without_capabilities(capabilities):
+        return []
     columns = [c for c in board.columns.values() if not c.archived]
     if ids is not None:
         wanted = set(ids)
@@ -292,6 +340,7 @@ def board_items_page(
     limit: int = 25,
     cursor: str | None = None,
     query_params: dict[str, Any] | None = None,
+    hierarchy_scope_config: str | None = None,  # one-level boards: nothing to scope
 ) -> dict[str, Any]:
     return _items_page(info, board, None, limit, cursor, query_params)
 
@@ -302,6 +351,7 @@ def group_items_page(
     limit: int = 25,
     cursor: str | None = None,
     query_params: dict[str, Any] | None = None,
+    hierarchy_scope_config: str | None = None,  # one-level boards: nothing to scope
 ) -> dict[str, Any]:
     return _items_page(info, group["_board"], group["id"], limit, cursor, query_params)
 
@@ -335,13 +385,15 @@ def item_column_values(
     info: GraphQLResolveInfo,
     ids: list[str] | None = None,
     types: list[str] | None = None,
+    capabilities: Any = OMITTED,
 ) -> list[dict[str, Any]]:
     store = _store(info)
     board = store.boards.get(item.board_id)
-    if board is None:
+    if board is None or not _without_capabilities(capabilities):
         return []
     wanted = set(ids) if ids is not None else None
     kinds = set(types) if types is not None else None
+    is_leaf = not store.subitems_of(item)  # ColumnValue.is_leaf (2026-10)
     out = []
     for column in board.columns.values():
         if column.type == "name" or column.archived:
@@ -351,7 +403,9 @@ def item_column_values(
         if kinds is not None and column.type not in kinds:
             continue
         subitems = store.subitems_of(item) if column.type == "subtasks" else None
-        out.append(render(column, item.values.get(column.id), subitems))
+        value = render(column, item.values.get(column.id), subitems)
+        value["is_leaf"] = is_leaf
+        out.append(value)
     return out
 
 
@@ -540,10 +594,23 @@ def m_create_board(
     board_kind: str,
     description: str | None = None,
     workspace_id: str | None = None,
+    item_nickname: dict[str, Any] | None = None,
+    prompt: str | None = None,
     **_: Any,
 ) -> Board:
+    if prompt is not None:
+        raise errors.invalid_argument(
+            "The emulator can't build a board from a prompt (monday's AI board creation): "
+            "create it without prompt",
+            argument="prompt",
+        )
+    terminology = (item_nickname or {}).get("singular") or "item"
     return _store(info).create_board(
-        board_name, board_kind, description=description, workspace_id=workspace_id
+        board_name,
+        board_kind,
+        description=description,
+        workspace_id=workspace_id,
+        item_terminology=terminology,
     )
 
 
@@ -567,7 +634,14 @@ def m_create_column(
     description: str | None = None,
     id: str | None = None,  # noqa: A002 - monday's argument name
     after_column_id: str | None = None,
+    capabilities: dict[str, Any] | None = None,
 ) -> Any:
+    if capabilities is not None:
+        raise errors.invalid_argument(
+            "The emulator's boards have one level, so its columns have no capabilities "
+            "(calculated values of multi-level boards): create the column without them",
+            argument="capabilities",
+        )
     store = _store(info)
     board = store.get_board(board_id)
     decoded = decode_json_argument(defaults, "defaults") if defaults is not None else None
@@ -641,15 +715,16 @@ FIELD_RESOLVERS: dict[str, dict[str, Resolver]] = {
         "top_group": board_top_group,
         "url": board_url,
         "permissions": lambda b, info: "everyone",
-        "item_terminology": lambda b, info: "item",
+        "item_terminology": lambda b, info: b.item_terminology,
         "tags": lambda b, info: [],
-        "updates": lambda b, info, **_: [],
+        "updates": lambda b, info, limit=25, page=1, **_: [][_page_slice(info, limit, page)],
         "creator": lambda b, info: _user(info),
         "owners": lambda b, info: [_user(info)],
         "subscribers": lambda b, info: [_user(info)],
         "board_folder_id": lambda b, info: None,
     },
     "Group": {"items_page": group_items_page},
+    "Column": {"settings": lambda column, info: settings_json(column)},
     "Item": {
         "board": item_board,
         "group": item_group,
@@ -661,7 +736,7 @@ FIELD_RESOLVERS: dict[str, dict[str, Resolver]] = {
         "email": lambda i, info: f"pulse-{i.id}@{_ctx(info).settings.account_slug}.monday.com",
         "creator": lambda i, info: _user(info),
         "subscribers": lambda i, info: [_user(info)],
-        "updates": lambda i, info, **_: [],
+        "updates": lambda i, info, limit=25, page=1, **_: [][_page_slice(info, limit, page)],
     },
 }
 
@@ -677,8 +752,9 @@ def install(schema: GraphQLSchema) -> None:
         mutation.fields[name].resolve = _counted(name, resolver)
     mutation.fields["complexity"].resolve = q_complexity
     for type_name, resolvers in FIELD_RESOLVERS.items():
-        graphql_type = schema.get_type(type_name)
+        fields = schema.get_type(type_name).fields  # type: ignore[union-attr]
         for field_name, resolver in resolvers.items():
-            graphql_type.fields[field_name].resolve = resolver  # type: ignore[union-attr]
+            if field_name in fields:  # versions differ in their fields
+                fields[field_name].resolve = resolver
     column_value = schema.get_type("ColumnValue")
     column_value.resolve_type = column_value_type  # type: ignore[union-attr]

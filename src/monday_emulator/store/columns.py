@@ -65,6 +65,7 @@ STATUS_PALETTE = [
 ]  # fmt: skip
 
 DEFAULT_STATUS_LABELS = {"0": "Working on it", "1": "Done", "2": "Stuck", "5": ""}
+DEFAULT_STATUS_POSITIONS = {"0": 0, "1": 2, "2": 1, "5": 3}
 
 
 @dataclass
@@ -174,12 +175,25 @@ def _dropdown_default_labels(labels: Any) -> list[dict[str, Any]]:
     return out
 
 
-def status_settings(labels: dict[str, str]) -> dict[str, Any]:
+def status_settings(
+    labels: dict[str, str], positions: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """settings_str content of a status column. ``positions`` (the labels' places in
+    the column's picker, ``labels_positions_v2``) are kept for the labels that have
+    one; other labels go last, in index order. monday's default labels sit as in its
+    changelog's example: Working on it, Stuck, Done, then the blank label, so a
+    label's place differs from its index."""
     ordered = dict(sorted(labels.items(), key=lambda kv: int(kv[0])))
+    if positions is None and ordered == DEFAULT_STATUS_LABELS:
+        positions = DEFAULT_STATUS_POSITIONS
+    placed = {k: int(v) for k, v in (positions or {}).items() if k in ordered}
+    for key in ordered:
+        if key not in placed:
+            placed[key] = max(placed.values(), default=-1) + 1
     return {
         "done_colors": [1],
         "labels": ordered,
-        "labels_positions_v2": {k: pos for pos, k in enumerate(ordered)},
+        "labels_positions_v2": placed,
         "labels_colors": {
             k: {
                 "color": STATUS_PALETTE[int(k) % len(STATUS_PALETTE)],
@@ -197,6 +211,55 @@ def subtasks_settings(subitems_board_id: str) -> dict[str, Any]:
         "displayType": "BOARD_INLINE",
         "boardIds": [int(subitems_board_id)],
     }
+
+
+def settings_json(column: Column) -> dict[str, Any]:
+    """``Column.settings`` (API 2025-10 and later): what ``settings_str`` holds, as a
+    JSON object, with the labels as a list of objects, as monday's changelog
+    ("Deprecating settings_str field on columns", 2025-10) shows them:
+
+    - status: ``{"labels": [{"id", "color", "label", "index", "is_done",
+      "is_deactivated"}]}``, where ``id`` is the label's index in values (what
+      ``{"index": N}`` writes and ``StatusValue.index`` reads), ``index`` its place in
+      the column's picker (``labels_positions_v2``) and ``color`` its colour's number;
+    - dropdown: the labels as ``{"id", "label", "is_deactivated"}`` (monday's
+      ``DropdownLabel``), the other keys as in ``settings_str``;
+    - any other column (the subtasks column's ``boardIds`` for one): ``settings_str``'s
+      content unchanged."""
+    raw = copy.deepcopy(column.settings)
+    if column.type == "status":
+        positions = raw.get("labels_positions_v2") or {}
+        colours = raw.get("labels_colors") or {}
+        done = {int(i) for i in raw.get("done_colors") or [1]}
+        deactivated = {int(i) for i in raw.get("deactivated_labels") or []}
+        labels = []
+        for key, text in sorted((raw.get("labels") or {}).items(), key=lambda kv: int(kv[0])):
+            index = int(key)
+            colour = (colours.get(key) or {}).get("color")
+            labels.append(
+                {
+                    "id": index,
+                    "color": STATUS_PALETTE.index(colour)
+                    if colour in STATUS_PALETTE
+                    else index % len(STATUS_PALETTE),
+                    "label": text,
+                    "index": int(positions.get(key, index)),
+                    "is_done": index in done,
+                    "is_deactivated": index in deactivated,
+                }
+            )
+        return {"labels": labels}
+    if column.type == "dropdown":
+        deactivated = {int(i) for i in raw.pop("deactivated_labels", None) or []}
+        raw["labels"] = [
+            {
+                "id": int(lab["id"]),
+                "label": lab["name"],
+                "is_deactivated": int(lab["id"]) in deactivated,
+            }
+            for lab in raw.get("labels") or []
+        ]
+    return raw
 
 
 def status_labels(column: Column) -> dict[int, str]:
@@ -338,7 +401,9 @@ def _parse_status(column: Column, raw: Any, ctx: WriteContext) -> Parsed:
             new_labels = {str(k): v for k, v in labels.items()}
             new_labels[str(index)] = label
             new_settings = copy.deepcopy(column.settings)
-            new_settings.update(status_settings(new_labels))
+            new_settings.update(
+                status_settings(new_labels, column.settings.get("labels_positions_v2"))
+            )
     return Parsed({"index": index, "post_id": None, "changed_at": ctx.changed_at}, new_settings)
 
 
@@ -647,6 +712,12 @@ def render(column: Column, stored: Any, subitems: list[Item] | None = None) -> d
         out["index"] = index
         out["label"] = out["text"]
         out["is_done"] = index in (column.settings.get("done_colors") or [1]) if stored else False
+        colours = (column.settings.get("labels_colors") or {}).get(str(index)) if stored else None
+        out["label_style"] = (
+            {"color": colours["color"], "border": colours.get("border") or colours["color"]}
+            if colours
+            else None
+        )
     elif kind == "dropdown":
         names = dropdown_labels(column)
         ids = stored["ids"] if stored else []

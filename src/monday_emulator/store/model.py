@@ -57,6 +57,7 @@ class Board:
     created_at: str = ""
     updated_at: str = ""
     parent_board_id: str | None = None
+    item_terminology: str = "item"
     columns: dict[str, Column] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
 

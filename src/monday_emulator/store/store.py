@@ -176,6 +176,7 @@ class Store:
         default_group: tuple[str, str] | None = ("topics", "Topics"),
         parent_board_id: str | None = None,
         register: bool = True,
+        item_terminology: str = "item",
     ) -> Board:
         if not name or not name.strip():
             raise errors.invalid_argument("Board name can't be blank")
@@ -194,6 +195,7 @@ class Store:
             created_at=now,
             updated_at=now,
             parent_board_id=parent_board_id,
+            item_terminology=item_terminology,
         )
         board.columns["name"] = Column(id="name", title="Name", type="name")
         if default_group is not None:
