@@ -125,7 +125,7 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_bad_api_version_and_board_id(tmp_path: Path) -> None:
-    path = write(tmp_path, shipped().replace('api_version = "2025-04"', 'api_version = "2025-05"'))
+    path = write(tmp_path, shipped().replace('api_version = "2026-10"', 'api_version = "2025-05"'))
     with pytest.raises(ConfigError, match="monday.api_version"):
         load_config(path, environ={})
     path = write(tmp_path, shipped().replace('"8709134353"', '"board-1"'))

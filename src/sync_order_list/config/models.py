@@ -142,7 +142,7 @@ class BoardMapping(_Section):
 
 
 class MondaySettings(_Section):
-    api_version: str = "2025-04"
+    api_version: str = "2026-10"
     api_url_env: str = "MONDAY_API_URL"
     default_api_url: str = "https://api.monday.com/v2"
     token_env: str = "MONDAY_API_TOKEN"
