@@ -22,10 +22,13 @@ class RowRef:
     id: str  # record_uuid of an order, line_id of a line
     key: str  # the order's business key (for messages and reports)
     customer: str | None = None
+    size: str | None = None  # a line's size code
 
     def label(self) -> str:
         if self.table == "order":
             return f"order {self.key!r}"
+        if self.size is not None:
+            return f"size {self.size!r} of order {self.key!r}"
         return f"line {self.id} of order {self.key!r}"
 
 
@@ -83,7 +86,7 @@ class LineRow:
 
     @property
     def ref(self) -> RowRef:
-        return RowRef("line", self.line_id, self.order_key, self.customer)
+        return RowRef("line", self.line_id, self.order_key, self.customer, self.size_code)
 
 
 @dataclass
