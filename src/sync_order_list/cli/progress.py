@@ -40,6 +40,7 @@ from sync_order_list.sync.operations import Plan
 Mode = Literal["bar", "lines", "log", "off"]
 INTERVAL_ENV = "SYNC_ORDER_LIST_PROGRESS_INTERVAL"
 DEFAULT_INTERVAL = 10.0
+ANNOUNCE_WAIT_SECONDS = 0.5  # shorter waits only show in the next progress line
 PHASES = ("items", "subitems")
 WAIT_WORDS = {
     "budget": "monday's complexity budget",
@@ -195,13 +196,13 @@ class ProgressDisplay:
             self._wait_until = self.clock() + seconds
         if self._bar is not None:
             self._note(wait_text(reason, seconds))
-        elif self.mode == "log" and seconds >= 1:
+        elif self.mode == "log" and seconds >= ANNOUNCE_WAIT_SECONDS:
             log.info(
                 "%s",
                 wait_text(reason, seconds),
                 extra={"fields": {"event": "waiting", "reason": reason, "seconds": seconds}},
             )
-        elif self.mode == "lines" and seconds >= 1:
+        elif self.mode == "lines" and seconds >= ANNOUNCE_WAIT_SECONDS:
             self._print(wait_text(reason, seconds))
 
     def stop(self) -> None:
@@ -245,10 +246,15 @@ class ProgressDisplay:
         self.console.print(text, markup=False, highlight=False)
 
     def _note(self, text: str) -> None:
+        """Show ``text`` on the row still running (the others cleared)."""
         if self._bar is None:
             return
+        shown = False
         for task_id in self._tasks.values():
-            self._bar.update(task_id, note=text)
+            task = self._bar.tasks[task_id] if task_id < len(self._bar.tasks) else None
+            here = bool(text) and not shown and task is not None and not task.finished
+            self._bar.update(task_id, note=text if here else "")
+            shown = shown or here
 
 
 def progress_for(console: Console, *, quiet: bool, output_json: bool, log_format: str) -> Any:
