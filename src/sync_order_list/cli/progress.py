@@ -250,8 +250,9 @@ class ProgressDisplay:
         if self._bar is None:
             return
         shown = False
+        tasks = {t.id: t for t in self._bar.tasks}
         for task_id in self._tasks.values():
-            task = self._bar.tasks[task_id] if task_id < len(self._bar.tasks) else None
+            task = tasks.get(task_id)
             here = bool(text) and not shown and task is not None and not task.finished
             self._bar.update(task_id, note=text if here else "")
             shown = shown or here
