@@ -520,6 +520,11 @@ rejected; otherwise "needs attention" when at least {_pct(th.attention)} of the 
 do were synced, "failed" below (or when the run did not finish). An order counts as \
 synced when neither it nor any of its size lines ended in ERROR.</p>
 </header>
+{_rejects_html(report)}
+<section id="errors-section">
+<h2>Errors ({len(report.errors):,})</h2>
+{_errors_html(report.errors)}
+</section>
 <section id="customers-section">
 <h2>Customers</h2>
 {customer_bars_svg(report.customers)}
@@ -536,11 +541,6 @@ synced when neither it nor any of its size lines ended in ERROR.</p>
 <section id="api-section">
 <h2>API</h2>
 {_api_table(report)}
-</section>
-{_rejects_html(report)}
-<section id="errors-section">
-<h2>Errors ({len(report.errors):,})</h2>
-{_errors_html(report.errors)}
 </section>
 </main>
 </body>
