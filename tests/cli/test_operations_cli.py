@@ -150,3 +150,47 @@ def test_customer_in_any_case_and_a_name_that_matches_nothing(
     assert sync.exit_code == 0 and "matches no order" in sync.stderr
     retry = run(["retry", "--customer", "nobody inc"], env)
     assert retry.exit_code == 0 and "matches no order" in retry.stderr
+
+
+def test_a_sync_without_a_token_is_recorded_as_failed(
+    tmp_path: Path, emu: ThreadedEmulator
+) -> None:
+    env = prepared(tmp_path, emu)
+    no_token = {**env, "MONDAY_API_TOKEN": ""}
+    result = run(["sync"], no_token)
+    assert result.exit_code == 2 and "no monday API token" in result.stderr
+    check = run(["check"], env)
+    assert check.exit_code == 1
+    assert check.stdout.startswith("ALERT last_run_failed: the last run ")
+    assert "no monday API token" in check.stdout
+
+
+def test_rejected_staging_rows_make_check_warn_and_no_op_syncs_write_no_report(
+    tmp_path: Path, emu: ThreadedEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # reports/ goes here
+    env = prepared(tmp_path, emu)
+    reports = tmp_path / "reports"
+    written = sorted(p.name for p in reports.iterdir())
+    assert len(written) == 1  # the first sync's
+    again = run(["sync"], env)
+    assert again.exit_code == 0 and "nothing to do: no report written" in again.stdout
+    assert sorted(p.name for p in reports.iterdir()) == written
+    assert run(["check"], env).exit_code == 0
+
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["SYNC_ORDER_LIST_DB_URL"])
+    with engine.begin() as conn:
+        conn.execute(text('UPDATE "swp_ORDER_LIST" SET "AAG ORDER NUMBER" = NULL WHERE rowid = 1'))
+    engine.dispose()
+    rejected = run(["sync"], env)
+    assert rejected.exit_code == 1
+    assert len(list(reports.iterdir())) == 2  # a run with a reject is reported
+    check = run(["check"], env)
+    assert check.exit_code == 1
+    assert "WARN rejected_rows: the merge of run " in check.stdout
+    assert "left 1 staging rows out" in check.stdout
+    summary = run(["report"], env).stdout
+    assert "## Rejected staging rows (1)" in summary and "empty business key" in summary
+    assert "Status | needs attention" in summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -406,3 +407,44 @@ def test_a_dead_run_record_still_makes_a_report(tmp_path: Path, cfg: AppConfig) 
     page = Page((path / "report.html").read_text())
     assert page.by_id("run").attrs["data-status"] == FAILED
     assert "No phase timings" in (path / "report.html").read_text()
+
+
+def test_old_run_directories_beyond_keep_runs_are_removed(tmp_path: Path) -> None:
+    cfg = plain_config(tmp_path, reports={"keep_runs": 3})
+    written = []
+    for i in range(5):
+        run = run_dict({"A": {"orders": 1, "created": 1}}, [])
+        run["run_id"] = f"00000000-0000-0000-0000-00000000000{i}"
+        path = write_run_reports(run, cfg, directory=tmp_path / "r")
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))  # written one after another
+        written.append(path.name)
+    kept = sorted(p.name for p in (tmp_path / "r").iterdir() if not p.name.startswith("."))
+    assert kept == written[-3:]
+
+
+def test_line_errors_name_the_size_and_errors_group_by_cause(
+    tmp_path: Path, cfg: AppConfig
+) -> None:
+    errors = [
+        {
+            "key": f"K{i}",
+            "customer": "A",
+            "table": "line",
+            "size": "XL",
+            "message": f"size 'XL' of order 'K{i}': [ColumnValueException] bad qty",
+        }
+        for i in range(1_200)
+    ] + [err("K9999", "A")]
+    report = build_report(run_dict({"A": {"orders": 1_201, "errors": 1_201}}, errors), cfg)
+    groups = report.error_groups
+    assert [(g.count, g.orders, g.table) for g in groups] == [
+        (1_200, 1_200, "line"),
+        (1, 1, "order"),
+    ]
+    assert groups[0].reason == "[ColumnValueException] bad qty"
+    assert [e.where for e in groups[0].examples] == ["K0 size XL", "K1 size XL", "K2 size XL"]
+    path = write_run_reports(report.run, cfg, directory=tmp_path)
+    md = md_tables((path / "summary.md").read_text())
+    (by_cause,) = [v for k, v in md.items() if k.startswith("Errors by cause")]
+    assert by_cause[0]["Rows"] == "1200" and by_cause[0]["Examples"].startswith("K0 size XL")
+    assert len(md["Errors"]) == 100 and md["Errors"][0]["Size"] == "XL"
