@@ -4,12 +4,15 @@ external file of any kind), readable offline and attachable to an e-mail.
 Charts, each an ``<svg>`` with an ``id``; every mark carries ``data-*`` attributes with
 the number it draws, and a ``<title>`` for the tooltip:
 
-- ``customer-bars``: per customer, a stacked bar of the orders (created, updated,
-  archived, unchanged, failed) and one of the size lines (subitems created, updated,
-  deleted, failed);
+- ``customer-bars``: per customer, a stacked bar of the items (created, updated,
+  archived, unchanged, or failed: each order once) and one of the size lines (subitems
+  created, updated, deleted, failed);
 - ``phase-timeline``: the run's phases one after another, as long as each took;
 - ``budget-chart``: the complexity budget left after each request over the run, with
   each request's cost.
+
+Above them: the rejected staging rows (``rejects``) and the errors grouped by cause
+(``error-groups``), the first rows folded under them (``errors``).
 """
 
 from __future__ import annotations
