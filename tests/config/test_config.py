@@ -20,9 +20,12 @@ def shipped() -> str:
     return CONFIG_PATH.read_text(encoding="utf-8")
 
 
+PROD_DB = {"SYNC_ORDER_LIST_PROD_DB_URL": "postgresql://u@prod/orders"}
+
+
 def test_shipped_config_loads_both_environments() -> None:
     dev = load_config(CONFIG_PATH, environ={})
-    prod = load_config(CONFIG_PATH, env_name="production", environ={})
+    prod = load_config(CONFIG_PATH, env_name="production", environ=PROD_DB)
     assert dev.env_name == "development" and not dev.env.protected
     assert prod.env.protected and prod.env.db_schema == "dbo"
     assert dev.settings.monday.items.creates_labels("dropdown_mkr58de6") is True
@@ -31,7 +34,7 @@ def test_shipped_config_loads_both_environments() -> None:
 
 
 def test_environment_chosen_by_variable_and_flag_wins() -> None:
-    env = {"SYNC_ORDER_LIST_ENV": "production"}
+    env = {"SYNC_ORDER_LIST_ENV": "production", **PROD_DB}
     assert load_config(CONFIG_PATH, environ=env).env_name == "production"
     assert load_config(CONFIG_PATH, env_name="development", environ=env).env_name == "development"
 
@@ -44,8 +47,28 @@ def test_database_url_layers() -> None:
         load_config(CONFIG_PATH, environ=env, database_url="sqlite:///x.db").database_url
         == "sqlite:///x.db"
     )
-    prod = load_config(CONFIG_PATH, env_name="production", environ=env)
-    assert prod.database_url == "sqlite:///sync_order_list.db"  # prod reads its own variable
+    dev = load_config(CONFIG_PATH, environ={})
+    assert dev.database_is_fallback and dev.database_url_source == "default"
+    assert load_config(CONFIG_PATH, environ=env).database_url_source == "SYNC_ORDER_LIST_DB_URL"
+    prod = load_config(CONFIG_PATH, env_name="production", environ={**env, **PROD_DB})
+    assert prod.database_url == "postgresql://u@prod/orders"  # prod reads its own variable
+    assert not prod.database_is_fallback
+
+
+def test_a_protected_environment_never_falls_back_to_sqlite() -> None:
+    # the development variable is set, production's is not: production must not start
+    env = {"SYNC_ORDER_LIST_DB_URL": "postgresql://u@h/db"}
+    with pytest.raises(ConfigError) as err:
+        load_config(CONFIG_PATH, env_name="production", environ=env)
+    message = str(err.value)
+    assert "[environments.production.database_url_env]" in message
+    assert "SYNC_ORDER_LIST_PROD_DB_URL" in message and "never falls back" in message
+    assert "sqlite" not in message.split("hint")[0].replace("SQLite", "")
+    # --db is an explicit choice, even on a protected environment
+    given = load_config(
+        CONFIG_PATH, env_name="production", environ={}, database_url="postgresql://u@x/y"
+    )
+    assert given.database_url_source == "--db"
 
 
 def test_config_for_a_run_of_ones_own(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -47,7 +47,9 @@ def test_clean_config_exits_0_and_strict_turns_warnings_into_1(db: Database) -> 
         common = ["--config", str(CONFIG_PATH), "--db", db.cfg.database_url]
         result = run(common, env)
         assert result.exit_code == 0, result.output
-        assert "doctor findings" in result.output
+        # not a terminal: one plain line per finding, no table squeezed to 80 columns
+        assert "warning: [monday.items.columns]" in result.output
+        assert "┃" not in result.output and "…" not in result.output
         assert "DESIGN FEE" in result.output
         assert "0 errors, 3 warnings" in result.output
         assert "245 size columns" in result.output

@@ -317,7 +317,9 @@ def test_unreachable_database_and_missing_sqlite_file(
             cfg, database_url="postgresql+psycopg://nobody:s3cret-pw@127.0.0.1:9/nothing"
         )
         report = run_doctor(pointed_at(cfg, emu))
-    [down] = findings(report, "environments.development.database_url_env", "cannot read")
+    [down] = findings(
+        report, "environments.development.database_url_env", "cannot connect to the database"
+    )
     assert "s3cret-pw" not in down.message
     unsupported = dataclasses.replace(cfg, database_url="oracle://x/y")
     report = run_doctor(pointed_at(unsupported, None, token=None))

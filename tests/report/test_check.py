@@ -118,7 +118,14 @@ def test_check_detects_each_problem(pipeline: Pipeline) -> None:
             update={"monitoring": MonitoringSettings(error_share_threshold=0.10)}
         ),
     )
-    assert problems(p, cfg=lenient)[0] == 0  # 10% does not pass a 10% threshold
+    # 10% does not pass a 10% threshold, but rows in ERROR are still a problem
+    assert problems(p, cfg=lenient) == (
+        1,
+        [
+            "WARN rows_in_error: 2 orders in ERROR (of 20; under the error_share threshold "
+            "of 10%); `sync-order-list status` and `report` show them, `retry` after the fix"
+        ],
+    )
 
     # the last run failed (its message is redacted)
     with p.engine.begin() as conn:
@@ -138,7 +145,8 @@ def test_check_detects_each_problem(pipeline: Pipeline) -> None:
     assert {pr["code"] for pr in data["problems"]} == {"error_share", "last_run_failed"}
     assert TOKEN not in result.stdout
 
-    # a dead run: still `running` after in_flight_max_age_minutes; a young one is fine
+    # a dead run: still `running`, unheard of for heartbeat_max_age_minutes (30); a
+    # young one is fine, and a later run does not hide the dead one
     with p.engine.begin() as conn:
         conn.execute(text(f"UPDATE {runs} SET started_at = :t"), {"t": now() - timedelta(hours=5)})
         conn.execute(text(f"UPDATE {orders} SET sync_state = 'SYNCED'"))
@@ -146,8 +154,28 @@ def test_check_detects_each_problem(pipeline: Pipeline) -> None:
     start_run(p.engine, p.cfg, dead, now() - timedelta(minutes=40), "sync", False)
     code, out = problems(p)
     assert code == 1 and len(out) == 1
-    assert out[0].startswith(f"ALERT dead_run: the last run {dead} (sync) started 40 min ago")
+    assert out[0].startswith(f"ALERT dead_run: the run {dead} (sync) started 40 min ago")
     start_run(p.engine, p.cfg, str(uuid.uuid4()), now() - timedelta(minutes=1), "sync", False)
+    assert problems(p)[1][0].startswith(f"ALERT dead_run: the run {dead} (sync)")
+    # a heartbeat keeps a long run alive
+    with p.engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE {runs} SET heartbeat_at = :t WHERE run_id = :r"),
+            {"t": now() - timedelta(minutes=2), "r": dead},
+        )
+    assert problems(p)[0] == 0
+    # the next run marks a dead one `abandoned`: an alert for abandoned_window_hours
+    with p.engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE {runs} SET outcome = 'abandoned' WHERE run_id = :r"), {"r": dead}
+        )
+    code, out = problems(p)
+    assert code == 1 and out[0].startswith("ALERT abandoned_run: 1 run(s) in the last 24 hours")
+    with p.engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE {runs} SET started_at = :t WHERE run_id = :r"),
+            {"t": now() - timedelta(hours=25), "r": dead},
+        )
     assert problems(p)[0] == 0
 
 
@@ -213,7 +241,7 @@ def test_evaluate_is_pure_and_exact() -> None:
     assert evaluate(facts(), m) == []
     # the share is ERROR / (every state but NEW); NEW rows are not the sync's yet
     at_limit = TableFacts({"SYNCED": 95, "ERROR": 5, "NEW": 1000})
-    assert evaluate(facts(orders=at_limit), m) == []
+    assert [p.code for p in evaluate(facts(orders=at_limit), m)] == ["rows_in_error"]
     over = TableFacts({"SYNCED": 94, "ERROR": 6})
     (problem,) = evaluate(facts(orders=over), m)
     assert (problem.code, problem.severity, problem.table, problem.count) == (
@@ -227,8 +255,8 @@ def test_evaluate_is_pure_and_exact() -> None:
     t0 = datetime(2026, 1, 1, 12, 0)
     young = LastRun("r1", "sync", "running", t0 - timedelta(minutes=29), None, None)
     old = LastRun("r1", "sync", "running", t0 - timedelta(minutes=31), None, None)
-    assert evaluate(facts(last_run=young), m) == []
-    assert [p.code for p in evaluate(facts(last_run=old), m)] == ["dead_run"]
+    assert evaluate(facts(last_run=young, dead_runs=[young]), m) == []
+    assert [p.code for p in evaluate(facts(last_run=old, dead_runs=[old]), m)] == ["dead_run"]
     partial = LastRun("r1", "sync", "partial", t0, t0, None)
     assert evaluate(facts(last_run=partial), m) == []
 

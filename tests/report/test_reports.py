@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -263,9 +264,10 @@ def err(key: str, customer: str, table: str = "order") -> dict[str, Any]:
 def test_share_and_status_thresholds() -> None:
     th = Thresholds(success=0.95, attention=0.80)
     assert share_synced(0, 0) == 1.0
-    assert share_synced(20, 1) == 0.95 and th.grade(0.95) == SUCCESS
-    assert th.grade(0.9499) == ATTENTION and th.grade(0.80) == ATTENTION
-    assert th.grade(0.7999) == FAILED
+    assert share_synced(20, 1) == 0.95 and th.grade(1.0) == SUCCESS
+    # success only with nothing in ERROR and nothing rejected, whatever the share
+    assert th.grade(1.0, clean=False) == ATTENTION and th.grade(0.95, clean=False) == ATTENTION
+    assert th.grade(0.80, clean=False) == ATTENTION and th.grade(0.7999, clean=False) == FAILED
 
     customers = {
         "A": {"orders": 20, "created": 19, "errors": 1},
@@ -276,7 +278,7 @@ def test_share_and_status_thresholds() -> None:
     errors = [err("A1", "A"), err("B1", "B"), err("B2", "B", "line"), err("B2", "B", "line")]
     report = build_report(run_dict(customers, errors), th)
     by = {c.name: c for c in report.customers}
-    assert (by["A"].share, by["A"].status) == (0.95, SUCCESS)
+    assert (by["A"].share, by["A"].status) == (0.95, ATTENTION)  # one error: not a success
     assert (by["B"].failed_orders, by["B"].to_do, by["B"].share) == (2, 5, 0.6)
     assert by["B"].status == FAILED
     assert (by["C"].share, by["C"].status) == (1.0, SUCCESS)  # nothing to do
@@ -296,8 +298,51 @@ def test_custom_thresholds_come_from_the_config(tmp_path: Path) -> None:
     cfg = plain_config(tmp_path, reports={"success_threshold": 0.5, "attention_threshold": 0.2})
     customers = {"A": {"orders": 4, "created": 2, "errors": 2}}
     report = build_report(run_dict(customers, [err("A1", "A"), err("A2", "A")]), cfg)
-    assert report.customers[0].status == SUCCESS  # 0.5 >= 0.5
+    assert report.customers[0].status == ATTENTION  # 0.5 >= 0.2, with errors
     assert report.thresholds.as_dict() == {"success": 0.5, "attention": 0.2}
+    customers = {"A": {"orders": 10, "created": 1, "errors": 9}}
+    errors = [err(f"A{i}", "A") for i in range(9)]
+    assert build_report(run_dict(customers, errors), cfg).status == FAILED  # 0.1 < 0.2
+
+
+def test_rejected_staging_rows_are_never_a_success(tmp_path: Path, cfg: AppConfig) -> None:
+    merge = {
+        "rejected_rows": 2,
+        "rejected": [
+            {
+                "key": None,
+                "reason": "empty business key",
+                "count": 1,
+                "column": None,
+                "value": None,
+            },
+            {
+                "key": "GRE-7",
+                "reason": "size quantity is not a whole number >= 0",
+                "count": 1,
+                "column": "XL",
+                "value": "abc",
+            },
+        ],
+    }
+    run = run_dict({"A": {"orders": 3, "created": 3}}, [], merge=merge)
+    report = build_report(run, cfg)
+    assert report.status == ATTENTION and report.share == 1.0 and report.rejected_rows == 2
+    assert "2 staging rows rejected" in report.result
+    path = write_run_reports(run, cfg, directory=tmp_path)
+    tables = md_tables((path / "summary.md").read_text())
+    rejected = tables["Rejected staging rows (2)"]
+    assert [(r["Order"], r["Column"], r["Value"]) for r in rejected] == [
+        ("(empty key)", "-", "-"),
+        ("GRE-7", "XL", "abc"),
+    ]
+    facts = {r["Field"]: r["Value"] for r in tables[""]}
+    assert "Outcome" not in facts and facts["Status"].startswith(ATTENTION)
+    page = Page((path / "report.html").read_text())
+    keys = [r.attrs["data-key"] for r in page.find("tr") if "reject" in r.attrs.get("class", "")]
+    assert keys == ["", "GRE-7"]
+    summary = json.loads((path / "summary.json").read_text())
+    assert summary["rejected_rows"] == 2 and summary["rejected"][1]["value"] == "abc"
 
 
 def test_slugs_and_reasons() -> None:
@@ -362,3 +407,44 @@ def test_a_dead_run_record_still_makes_a_report(tmp_path: Path, cfg: AppConfig) 
     page = Page((path / "report.html").read_text())
     assert page.by_id("run").attrs["data-status"] == FAILED
     assert "No phase timings" in (path / "report.html").read_text()
+
+
+def test_old_run_directories_beyond_keep_runs_are_removed(tmp_path: Path) -> None:
+    cfg = plain_config(tmp_path, reports={"keep_runs": 3})
+    written = []
+    for i in range(5):
+        run = run_dict({"A": {"orders": 1, "created": 1}}, [])
+        run["run_id"] = f"00000000-0000-0000-0000-00000000000{i}"
+        path = write_run_reports(run, cfg, directory=tmp_path / "r")
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))  # written one after another
+        written.append(path.name)
+    kept = sorted(p.name for p in (tmp_path / "r").iterdir() if not p.name.startswith("."))
+    assert kept == written[-3:]
+
+
+def test_line_errors_name_the_size_and_errors_group_by_cause(
+    tmp_path: Path, cfg: AppConfig
+) -> None:
+    errors = [
+        {
+            "key": f"K{i}",
+            "customer": "A",
+            "table": "line",
+            "size": "XL",
+            "message": f"size 'XL' of order 'K{i}': [ColumnValueException] bad qty",
+        }
+        for i in range(1_200)
+    ] + [err("K9999", "A")]
+    report = build_report(run_dict({"A": {"orders": 1_201, "errors": 1_201}}, errors), cfg)
+    groups = report.error_groups
+    assert [(g.count, g.orders, g.table) for g in groups] == [
+        (1_200, 1_200, "line"),
+        (1, 1, "order"),
+    ]
+    assert groups[0].reason == "[ColumnValueException] bad qty"
+    assert [e.where for e in groups[0].examples] == ["K0 size XL", "K1 size XL", "K2 size XL"]
+    path = write_run_reports(report.run, cfg, directory=tmp_path)
+    md = md_tables((path / "summary.md").read_text())
+    (by_cause,) = [v for k, v in md.items() if k.startswith("Errors by cause")]
+    assert by_cause[0]["Rows"] == "1200" and by_cause[0]["Examples"].startswith("K0 size XL")
+    assert len(md["Errors"]) == 100 and md["Errors"][0]["Size"] == "XL"

@@ -12,6 +12,7 @@ from sync_order_list.cli.doctor_command import doctor_command
 from sync_order_list.cli.emulator_command import emulator_group
 from sync_order_list.cli.report_commands import report_command
 from sync_order_list.cli.sync_commands import retry_command, status_command, sync_command
+from sync_order_list.cli.verify_command import verify_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -34,6 +35,7 @@ for command in (
     sync_command,
     retry_command,
     status_command,
+    verify_command,
     report_command,
     check_command,
     doctor_command,

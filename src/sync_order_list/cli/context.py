@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import traceback
@@ -17,10 +18,15 @@ from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from sync_order_list.cli.tables import Grid
 from sync_order_list.config import AppConfig, load_config
 from sync_order_list.db import make_engine
+from sync_order_list.db.connect import check_connection
 from sync_order_list.errors import ProtectedEnvironmentError, SyncOrderListError
 from sync_order_list.logs import configure_logging, redact
+from sync_order_list.report.readonly import read_only_engine
+
+log = logging.getLogger("sync_order_list.cli")
 
 EXIT_OK = 0
 EXIT_ROW_ERRORS = 1
@@ -39,6 +45,7 @@ class CliState:
     log_format: str = "human"
     _config: AppConfig | None = None
     _engine: Engine | None = None
+    _fallback_noted: bool = False
     # soft_wrap: long lines (paths, URLs) are left whole for the terminal to wrap
     console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
 
@@ -52,15 +59,49 @@ class CliState:
             self._config = cfg
         return self._config
 
+    def database_url(self) -> str:
+        """The configured database URL; says once when it is the SQLite fallback."""
+        cfg = self.config()
+        if cfg.database_is_fallback and not self._fallback_noted:
+            self._fallback_noted = True
+            self.warn(
+                f"{cfg.env.database_url_env} is not set: using {cfg.database_url} "
+                f"(environment {cfg.env_name!r} is not protected, so it may fall back)"
+            )
+        return cfg.database_url
+
     def engine(self) -> Engine:
+        """The pipeline's engine, its connection checked (one wording when refused)."""
         if self._engine is None:
-            self._engine = make_engine(self.config().database_url)
+            url = self.database_url()
+            engine = make_engine(url, config_key=database_key(self.config()))
+            check_connection(engine, url)
+            self._engine = engine
         return self._engine
+
+    def read_only_engine(self) -> Engine:
+        """An engine that cannot write (status, check, report, verify); the caller
+        disposes of it."""
+        return read_only_engine(self.database_url(), config_key=database_key(self.config()))
 
     def say(self, *objects: Any, **kwargs: Any) -> None:
         """Human output; silent with --quiet or --json."""
         if not (self.quiet or self.output_json):
             self.console.print(*objects, **kwargs)
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr, as a log line (human or JSON, shown with -q too)."""
+        log.warning("%s", message)
+
+    def show(self, grid: Grid) -> None:
+        """A table on a terminal; plain lines when the output is a file or a pipe."""
+        if self.quiet or self.output_json:
+            return
+        if self.console.is_terminal:
+            self.console.print(grid.rich())
+        else:
+            for line in grid.plain_lines():
+                self.console.print(line, markup=False, highlight=False)
 
     def emit_json(self, payload: Any) -> None:
         if self.output_json:
@@ -79,6 +120,11 @@ DEBUG_ENV = "SYNC_ORDER_LIST_DEBUG"
 execute_option = click.option(
     "--execute", is_flag=True, help="Required to write to a protected environment."
 )
+
+
+def database_key(cfg: AppConfig) -> str:
+    """The configuration key a database URL problem points at."""
+    return f"environments.{cfg.env_name}.database_url_env"
 
 
 def require_execute(cfg: AppConfig, execute: bool, what: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.table import Table
 
 from sync_order_list.cli.context import (
     EXIT_OK,
@@ -17,6 +16,7 @@ from sync_order_list.cli.context import (
     pass_state,
     require_execute,
 )
+from sync_order_list.cli.tables import Grid, GridColumn
 from sync_order_list.db import init_db, redact_url
 from sync_order_list.merge import MergeResult, run_merge
 from sync_order_list.sample.generator import generate
@@ -72,10 +72,8 @@ def generate_command(state: CliState, orders: int, seed: int, execute: bool) -> 
     state.emit_json(result.__dict__)
 
 
-def merge_table(result: MergeResult) -> Table:
-    table = Table(title="merge", show_header=True, header_style="bold")
-    table.add_column("what")
-    table.add_column("count", justify="right")
+def merge_table(result: MergeResult) -> Grid:
+    grid = Grid([GridColumn("what"), GridColumn("count", "right")], title="merge")
     for label, value in (
         ("staging rows", result.staging_rows),
         ("size columns", result.size_columns),
@@ -87,12 +85,12 @@ def merge_table(result: MergeResult) -> Table:
         ("rejected staging rows", result.rejected_rows),
         ("order keys normalised", result.keys_normalised),
     ):
-        table.add_row(label, str(value))
-    return table
+        grid.add_row(label, value)
+    return grid
 
 
 def report_merge(state: CliState, result: MergeResult) -> None:
-    state.say(merge_table(result))
+    state.show(merge_table(result))
     if result.rejected:
         state.say(
             f"[yellow]{len(result.rejected)} problem(s) in staging; those rows were not merged:[/]"

@@ -27,7 +27,7 @@ from sync_order_list.cli.context import (
     pass_state,
 )
 from sync_order_list.cli.db_commands import report_merge
-from sync_order_list.cli.output import ProgressDisplay, api_line, summary_table
+from sync_order_list.cli.output import api_line, progress_for, summary_table
 from sync_order_list.config import AppConfig
 from sync_order_list.db import init_db, make_engine, redact_url
 from sync_order_list.errors import ProtectedEnvironmentError
@@ -144,7 +144,12 @@ def demo_command(
 def _merge_and_sync(state: CliState, cfg: AppConfig, engine: object) -> SyncReport:
     merge = run_merge(engine, cfg)  # type: ignore[arg-type]
     report_merge(state, merge)
-    display = ProgressDisplay(state.console, enabled=not (state.quiet or state.output_json))
+    display = progress_for(
+        state.console,
+        quiet=state.quiet,
+        output_json=state.output_json,
+        log_format=state.log_format,
+    )
     try:
         report = asyncio.run(
             run_sync(
@@ -160,8 +165,8 @@ def _merge_and_sync(state: CliState, cfg: AppConfig, engine: object) -> SyncRepo
         display.stop()
     from sync_order_list.cli.sync_commands import after_run
 
-    after_run(state, cfg, report)
-    state.say(summary_table(report))
+    status = after_run(state, cfg, report)
+    state.show(summary_table(report, status))
     state.say(api_line(report))
     return report
 

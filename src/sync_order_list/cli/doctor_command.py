@@ -36,8 +36,11 @@ def doctor_command(state: CliState, strict: bool) -> None:
     state.say(f"doctor: environment {cfg.env_name!r} ({cfg.path})", markup=False)
     for note in report.notes:
         state.say(f"  ok: {note}", markup=False)
-    if report.findings:
+    if report.findings and state.console.is_terminal:
         state.say(report.table())
+    elif report.findings:  # a file or a pipe: plain lines, no squeezed table
+        for line in report.lines():
+            state.say(line, markup=False)
     state.say(report.summary(), markup=False)
     state.emit_json(report.as_dict(strict=strict))
     sys.exit(report.exit_code(strict=strict))

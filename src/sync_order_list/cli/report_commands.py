@@ -19,7 +19,13 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import Engine, select
 
-from sync_order_list.cli.context import EXIT_FAILURE, CliState, common_options, pass_state
+from sync_order_list.cli.context import (
+    EXIT_FAILURE,
+    CliState,
+    common_options,
+    database_key,
+    pass_state,
+)
 from sync_order_list.config import AppConfig
 from sync_order_list.errors import SyncOrderListError
 from sync_order_list.logs import redact
@@ -102,7 +108,9 @@ class _Db:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = read_only_engine(self.cfg.database_url)
+            self._engine = read_only_engine(
+                self.cfg.database_url, config_key=database_key(self.cfg)
+            )
         return self._engine
 
     def run(self, ref: str) -> RunRecord | None:
@@ -137,6 +145,11 @@ def resolve_run_directory(
             raise ReportError(
                 f"unknown run id {ref!r}: no directory {root / ref} and no row in "
                 f"{cfg.settings.tables.runs}"
+            )
+        if record.command != "sync":
+            raise ReportError(
+                f"run {record.run_id} is a {record.command!r} run, which has no report: "
+                f"its result is in {cfg.settings.tables.runs} (and `check`)"
             )
         path = root / record.run_id
         if regenerate or not path.is_dir():
@@ -190,7 +203,10 @@ def report_command(
         relative = {"md": "summary.md", "json": "summary.json"}.get(fmt)
     if fmt == "html":
         path = directory.file("report.html")
-        click.echo(str(path.resolve()))
+        if not state.quiet:
+            click.echo(str(path.resolve()))
         return
     assert relative is not None
-    click.echo(redact(directory.read(relative)), nl=False)
+    text = directory.read(relative)  # read even when quiet: a corrupt file still fails
+    if not state.quiet:
+        click.echo(redact(text), nl=False)

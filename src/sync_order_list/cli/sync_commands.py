@@ -7,7 +7,6 @@ import sys
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from sync_order_list.cli.context import (
     EXIT_OK,
@@ -19,10 +18,12 @@ from sync_order_list.cli.context import (
     require_execute,
 )
 from sync_order_list.cli.db_commands import report_merge
-from sync_order_list.cli.output import ProgressDisplay, api_line, plan_table, summary_table
+from sync_order_list.cli.output import api_line, plan_table, progress_for, summary_table
+from sync_order_list.cli.tables import Grid, GridColumn
 from sync_order_list.config import AppConfig
+from sync_order_list.db.filters import customer_warning
 from sync_order_list.merge import run_merge
-from sync_order_list.report.readonly import read_only_engine, reading
+from sync_order_list.report.readonly import reading
 from sync_order_list.report.status import STATES, read_status
 from sync_order_list.sync import SyncOptions, SyncReport, run_sync
 from sync_order_list.sync.retry import reset_errors
@@ -32,7 +33,7 @@ from sync_order_list.sync.signals import StopRequest, install_stop_handlers
 @click.command("sync")
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing anywhere.")
 @click.option("--limit", type=click.IntRange(min=1), help="Sync at most N orders.")
-@click.option("--customer", help="Only this customer's orders.")
+@click.option("--customer", help="Only this customer's orders (any case).")
 @click.option(
     "--mode",
     type=click.Choice(["batch", "single"]),
@@ -66,8 +67,15 @@ def sync_command(
     if not skip_merge and not dry_run:
         merge = run_merge(engine, cfg)
         report_merge(state, merge)
+    if customer is not None:
+        warn_unknown_customer(state, cfg, customer)
 
-    display = ProgressDisplay(state.console, enabled=not (state.quiet or state.output_json))
+    display = progress_for(
+        state.console,
+        quiet=state.quiet,
+        output_json=state.output_json,
+        log_format=state.log_format,
+    )
     options = SyncOptions(dry_run=dry_run, limit=limit, customer=customer, mode=mode)  # type: ignore[arg-type]
     try:
         report = asyncio.run(
@@ -86,7 +94,7 @@ def sync_command(
 
     if dry_run:
         if report.plan is not None:
-            state.say(plan_table(report.plan))
+            state.show(plan_table(report.plan))
         state.say(f"{report.claimed_orders} orders and {report.claimed_lines} lines pending")
         if report.held_by_other_runs:
             state.say(
@@ -94,11 +102,13 @@ def sync_command(
             )
         state.emit_json(report.as_dict())
         sys.exit(EXIT_OK)
-    after_run(state, cfg, report)
-    state.say(summary_table(report))
+    status = after_run(state, cfg, report)
+    state.show(summary_table(report, status))
     state.say(api_line(report))
     if report.report_path:
         state.say(f"report: {report.report_path}")
+    elif report.outcome == "nothing":
+        state.say("nothing to do: no report written (the run is in the run history)")
     if report.tally.errors:
         state.say(f"[red]{len(report.tally.errors)} row(s) in ERROR:[/]")
         for error in report.tally.errors[:20]:
@@ -116,53 +126,75 @@ def sync_command(
     sys.exit(max(report.exit_code, 1 if merge is not None and merge.rejected else 0))
 
 
-def after_run(state: CliState, cfg: AppConfig, report: SyncReport) -> None:
-    """Write the run's reports and metrics; a failure here never hides the run's result."""
-    from sync_order_list.report.metrics import write_metrics
-    from sync_order_list.report.reports import write_run_reports
+def warn_unknown_customer(state: CliState, cfg: AppConfig, customer: str) -> None:
+    """Say (on stderr) when ``--customer`` matches no order; the command goes on."""
+    message = customer_warning(
+        state.engine(),
+        cfg.env.target_table,
+        cfg.env.db_schema,
+        cfg.settings.merge.customer_column,
+        customer,
+    )
+    if message:
+        state.warn(message)
 
-    try:
-        report.report_path = write_run_reports(report, cfg) / "report.html"
-    except Exception as exc:  # the run is done and recorded: say so, don't crash
-        state.console.print(f"[yellow]could not write the run's reports:[/] {escape(str(exc))}")
+
+def after_run(state: CliState, cfg: AppConfig, report: SyncReport) -> str:
+    """Write the run's reports and metrics; return the run's grade (the one word the
+    reports use). A failure here never hides the run's result. A run with nothing to
+    do writes no report directory (``report RUN_ID`` rebuilds it from the history)."""
+    from sync_order_list.report.metrics import write_metrics
+    from sync_order_list.report.reports import build_report, needs_report, write_run_reports
+
+    status = build_report(report, cfg).status
+    if needs_report(report):
+        try:
+            report.report_path = write_run_reports(report, cfg) / "report.html"
+        except Exception as exc:  # the run is done and recorded: say so, don't crash
+            state.warn(f"could not write the run's reports: {exc}")
     metrics_file = cfg.settings.monitoring.metrics_file
     if metrics_file:
         try:
             write_metrics(report, cfg, metrics_file)
         except Exception as exc:
-            state.console.print(
-                f"[yellow]could not write metrics to {metrics_file}:[/] {escape(str(exc))}"
-            )
+            state.warn(f"could not write metrics to {metrics_file}: {exc}")
+    return status
 
 
 @click.command("retry")
-@click.option("--customer", help="Only this customer's rows.")
+@click.option("--customer", help="Only this customer's rows (any case).")
 @click.option(
     "--max-retries",
     type=click.IntRange(min=0),
     help="Only rows that have failed at most N times.",
 )
+@execute_option
 @common_options
 @pass_state
 @handle_errors
-def retry_command(state: CliState, customer: str | None, max_retries: int | None) -> None:
+def retry_command(
+    state: CliState, customer: str | None, max_retries: int | None, execute: bool
+) -> None:
     """Put ERROR rows back to PENDING for the next sync."""
-    result = reset_errors(
-        state.engine(), state.config(), customer=customer, max_retries=max_retries
-    )
+    cfg = state.config()
+    require_execute(cfg, execute, "put rows in ERROR back to PENDING")
+    engine = state.engine()
+    result = reset_errors(engine, cfg, customer=customer, max_retries=max_retries)
+    if customer is not None and not (result.orders or result.lines):
+        warn_unknown_customer(state, cfg, customer)
     state.say(f"{result.orders} orders and {result.lines} lines set back to PENDING")
     state.emit_json(result.__dict__)
 
 
 @click.command("status")
-@click.option("--customer", help="Only this customer's rows.")
+@click.option("--customer", help="Only this customer's rows (any case).")
 @common_options
 @pass_state
 @handle_errors
 def status_command(state: CliState, customer: str | None) -> None:
     """Counts by state and customer; rows in flight for too long."""
     cfg = state.config()
-    engine = read_only_engine(cfg.database_url)  # status never writes, nor locks
+    engine = state.read_only_engine()  # status never writes, nor locks
     try:
         report = reading(
             engine,
@@ -172,15 +204,17 @@ def status_command(state: CliState, customer: str | None) -> None:
         )
     finally:
         engine.dispose()
-    table = Table(title="orders by state", header_style="bold")
-    table.add_column("customer")
-    for s in STATES:
-        table.add_column(s, justify="right")
+    if report.customer_message:
+        state.warn(report.customer_message)
+    grid = Grid(
+        [GridColumn("customer"), *(GridColumn(s, "right") for s in STATES)],
+        title="orders by state",
+    )
     for name, counts in sorted(report.orders_by_customer.items()):
-        table.add_row(name, *(str(counts.get(s, 0)) for s in STATES))
+        grid.add_row(name, *(counts.get(s, 0) for s in STATES))
     totals = report.order_totals()
-    table.add_row("[bold]total[/]", *(f"[bold]{totals[s]}[/]" for s in STATES))
-    state.say(table)
+    grid.footer = ["total", *(str(totals[s]) for s in STATES)]
+    state.show(grid)
     lines = ", ".join(f"{s} {report.lines_by_state.get(s, 0)}" for s in STATES)
     state.say(f"lines: {lines}")
     if report.claimed_now:

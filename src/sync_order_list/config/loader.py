@@ -24,6 +24,7 @@ CONFIG_ENV = "SYNC_ORDER_LIST_CONFIG"
 ENVIRONMENT_ENV = "SYNC_ORDER_LIST_ENV"
 DEFAULT_CONFIG_PATH = Path("configs/sync_order_list.toml")
 DEFAULT_DATABASE_URL = "sqlite:///sync_order_list.db"
+DEFAULT_SOURCE = "default"
 SECRET_KEYS = {"token", "api_token", "database_url", "password", "db_url"}
 
 
@@ -39,6 +40,12 @@ class AppConfig:
     api_url: str
     token: SecretStr | None = field(repr=False)
     findings: tuple[Finding, ...] = ()
+    # "--db", the variable's name, or DEFAULT_SOURCE (the unprotected SQLite fallback)
+    database_url_source: str = "--db"
+
+    @property
+    def database_is_fallback(self) -> bool:
+        return self.database_url_source == DEFAULT_SOURCE
 
     def require_token(self) -> str:
         if self.token is None or not self.token.get_secret_value():
@@ -150,7 +157,7 @@ def load_config(
         more = f" (and {len(errors) - 1} more; run `sync-order-list doctor`)" if errors[1:] else ""
         raise ConfigError(first.message + more, key=first.key, file=str(path))
 
-    url = database_url or values.get(env.database_url_env) or DEFAULT_DATABASE_URL
+    url, source = _database_url(database_url, values, env, name, path)
     api_url = values.get(settings.monday.api_url_env) or settings.monday.default_api_url
     token_value = values.get(settings.monday.token_env)
     token = SecretStr(token_value) if token_value else None
@@ -163,6 +170,7 @@ def load_config(
         api_url=api_url,
         token=token,
         findings=findings,
+        database_url_source=source,
     )
 
 
@@ -202,3 +210,28 @@ def updated(model: Any, update: dict[str, Any]) -> Any:
         else:
             changes[key] = value
     return model.model_copy(update=changes)
+
+
+def _database_url(
+    given: str | None, values: dict[str, str], env: EnvironmentSettings, name: str, path: Path
+) -> tuple[str, str]:
+    """The URL and where it came from: ``--db``, the variable, or the SQLite default.
+
+    A protected environment never falls back to the default: with its variable unset
+    (and no ``--db``) it is a configuration error, so production cannot quietly run
+    against an empty local file.
+    """
+    if given:
+        return given, "--db"
+    if values.get(env.database_url_env):
+        return values[env.database_url_env], env.database_url_env
+    if env.protected:
+        raise ConfigError(
+            f"environment {name!r} is protected and the variable {env.database_url_env} "
+            "that holds its database URL is not set; a protected environment never falls "
+            "back to the local SQLite file",
+            key=f"environments.{name}.database_url_env",
+            file=str(path),
+            hint=f"set {env.database_url_env} (in the environment or .env), or pass --db URL",
+        )
+    return DEFAULT_DATABASE_URL, DEFAULT_SOURCE

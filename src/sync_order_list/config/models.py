@@ -241,8 +241,12 @@ class SyncSettings(_Section):
 
 class ReportSettings(_Section):
     directory: str = "reports"
+    # kept so existing files load; a run is a success only with no errors and no rejects
     success_threshold: float = Field(default=0.95, ge=0, le=1)
     attention_threshold: float = Field(default=0.80, ge=0, le=1)
+    keep_runs: int = Field(
+        default=100, ge=1, description="run report directories kept; the oldest go first"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ReportSettings:
@@ -255,6 +259,15 @@ class MonitoringSettings(_Section):
     pending_max_age_minutes: float = Field(default=120, gt=0)
     in_flight_max_age_minutes: float = Field(default=30, gt=0)
     error_share_threshold: float = Field(default=0.05, ge=0, le=1)
+    heartbeat_max_age_minutes: float = Field(
+        default=30, gt=0, description="a run still running unheard of this long is dead"
+    )
+    abandoned_window_hours: float = Field(
+        default=24, gt=0, description="check reports runs abandoned within this window"
+    )
+    verify_max_age_hours: float | None = Field(
+        default=None, gt=0, description="check warns when no verify ran within this; unset: off"
+    )
     metrics_file: str | None = None
 
 

@@ -16,11 +16,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from sync_order_list.db.filters import register_sqlite_functions as _register_fold
 from sync_order_list.errors import ConfigError
 from sync_order_list.merge.keys import KEY_CASES, normalise_key
 
 _QTY = re.compile(r"\s*(\d{1,9})(?:\.0*)?\s*")
 MAX_QTY = 999_999_999
+URL_KEY = "environments.<name>.database_url_env"  # when the caller does not say which
 
 
 def sha256_text(text: str | None) -> str | None:
@@ -66,6 +68,7 @@ def _register_sqlite_functions(dbapi_conn: sqlite3.Connection, _record: Any) -> 
     dbapi_conn.create_function("sol_join", -1, join_nonempty, deterministic=True)
     for case in KEY_CASES:  # the business key rule, exactly: sol_key_upper(key), ...
         dbapi_conn.create_function(f"sol_key_{case}", 1, _key_function(case), deterministic=True)
+    _register_fold(dbapi_conn)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
@@ -86,8 +89,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; raises ConfigError naming the URL's problem."""
+def make_engine(url: str, *, config_key: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``; raises ConfigError naming the URL's problem (and
+    ``config_key``, the setting the URL came from, when the caller knows it)."""
+    key = config_key or URL_KEY
     url = normalise_url(url)
     try:
         parsed = make_url(url)
@@ -95,13 +100,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         raise ConfigError(
             "the database URL cannot be parsed (expected e.g. sqlite:///file.db, "
             "postgresql://user@host/db, mssql+pyodbc://...)",
-            key="environments.<env>.database_url_env",
+            key=key,
         ) from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql", "mssql"):
         raise ConfigError(
             f"unsupported database {backend!r}: use sqlite, postgresql or mssql",
-            key="environments.<env>.database_url_env",
+            key=key,
         )
     options: dict[str, Any] = {"future": True}
     if backend == "sqlite":

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import quoted_name
 
 from sync_order_list.config import AppConfig, Finding
 from sync_order_list.db import redact_url
+from sync_order_list.db.connect import connection_message
 from sync_order_list.db.engine import normalise_url
 from sync_order_list.db.introspect import LiveColumn, live_columns, table_exists
 from sync_order_list.db.schema import SYNC_COLUMN_NAMES
@@ -144,7 +145,7 @@ def check_database(
             Finding(
                 "error",
                 url_key(cfg),
-                f"cannot read the database {redact_url(url)}: {describe_db_error(exc, url)}",
+                connection_message(url, exc),
             )
         )
         return findings, facts, notes

@@ -71,6 +71,10 @@ class DoctorReport:
             )
         return table
 
+    def lines(self) -> list[str]:
+        """The findings as plain lines, for output that is not a terminal."""
+        return [f"{f.severity}: [{f.key}] {f.message}" for f in self.sorted_findings()]
+
     def as_dict(self, *, strict: bool = False) -> dict[str, Any]:
         return {
             "environment": self.environment,

@@ -351,6 +351,9 @@ class Scheduler:
         self._starts: deque[float] = deque()
         self._queue = asyncio.Lock()  # FIFO: the head waits, the rest queue behind it
         self._wakeup: asyncio.Future[None] | None = None
+        # told (reason, expected seconds) when a wait for the budget, a 429 or the
+        # requests-per-minute window starts (a progress display says so)
+        self.on_wait: Callable[[str, float], None] | None = None
 
     # -- sizing --------------------------------------------------------------------------
 
@@ -618,6 +621,9 @@ class Scheduler:
     async def _wait(self, seconds: float, reason: str) -> None:
         """Sleep ``seconds`` (virtual or real) or until a request finishes."""
         start = self.clock.monotonic()
+        if self.on_wait is not None and not math.isinf(seconds) and reason != "concurrency":
+            with contextlib.suppress(Exception):  # a display must never stop a sync
+                self.on_wait(reason, seconds)
         loop = asyncio.get_running_loop()
         self._wakeup = wakeup = loop.create_future()
         timer: asyncio.Task[None] | None = None

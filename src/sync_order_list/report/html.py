@@ -4,12 +4,15 @@ external file of any kind), readable offline and attachable to an e-mail.
 Charts, each an ``<svg>`` with an ``id``; every mark carries ``data-*`` attributes with
 the number it draws, and a ``<title>`` for the tooltip:
 
-- ``customer-bars``: per customer, a stacked bar of the orders (created, updated,
-  archived, unchanged, failed) and one of the size lines (subitems created, updated,
-  deleted, failed);
+- ``customer-bars``: per customer, a stacked bar of the items (created, updated,
+  archived, unchanged, or failed: each order once) and one of the size lines (subitems
+  created, updated, deleted, failed);
 - ``phase-timeline``: the run's phases one after another, as long as each took;
 - ``budget-chart``: the complexity budget left after each request over the run, with
   each request's cost.
+
+Above them: the rejected staging rows (``rejects``) and the errors grouped by cause
+(``error-groups``), the first rows folded under them (``errors``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sync_order_list.report.reports import (
     CustomerReport,
     ErrorRow,
     RunReport,
+    group_errors,
 )
 from sync_order_list.sync.tally import CUSTOMER_FIELDS
 
@@ -34,7 +38,7 @@ ITEM_SEGMENTS = (
     ("updated", "updated", "#3b7dd8"),
     ("archived", "archived", "#7d8590"),
     ("unchanged", "unchanged", "#c5ccd6"),
-    ("failed", "failed", "#d64545"),
+    ("failed", "items failed", "#d64545"),
 )
 LINE_SEGMENTS = (
     ("subitems_created", "subitems created", "#49b3a5"),
@@ -137,8 +141,12 @@ def _short(value: float) -> str:
 
 
 def _customer_values(c: CustomerReport) -> dict[str, int]:
+    """Each bar counts every row once: an item's create, update, archive or no change,
+    or its failure (orders whose own row is in ERROR); a line's subitem or its failure.
+    An order whose item was created but one of its sizes failed is one "created" item
+    and one failed line, never a created and a failed order."""
     values = dict(c.counts)
-    values["failed"] = c.failed_orders
+    values["failed"] = len({e.key for e in c.errors if e.table == "order"})
     values["line_errors"] = c.line_errors
     return values
 
@@ -172,7 +180,7 @@ def customer_bars_svg(customers: Sequence[CustomerReport]) -> str:
             f'<text x="20" y="{top + bar_h + 4}">{esc(_clip(c.name, 26))}</text>'
         )
         for row, (segments, scale, unit) in enumerate(
-            ((ITEM_SEGMENTS, max_items, "orders"), (LINE_SEGMENTS, max_lines, "lines"))
+            ((ITEM_SEGMENTS, max_items, "items"), (LINE_SEGMENTS, max_lines, "lines"))
         ):
             y = top + row * (bar_h + gap)
             x = float(label_w)
@@ -192,7 +200,7 @@ def customer_bars_svg(customers: Sequence[CustomerReport]) -> str:
                 )
                 x += w
             done = sum(v[k] for k, _, _ in segments if k not in ("failed", "line_errors"))
-            bad = v["failed"] if unit == "orders" else v["line_errors"]
+            bad = v["failed"] if unit == "items" else v["line_errors"]
             text = f"{done} {unit}" + (f", {bad} failed" if bad else "")
             out.append(
                 f'<text class="muted" x="{label_w + bar_w + 8}" y="{y + bar_h - 3}">'
@@ -205,8 +213,9 @@ def customer_bars_svg(customers: Sequence[CustomerReport]) -> str:
         "".join(out)
         + legend
         + (
-            '<p class="note">Upper bar: orders (items), scaled to the largest customer; '
-            "lower bar: size lines (subitems), on their own scale.</p>"
+            '<p class="note">Upper bar: items (one per order: created, updated, archived, '
+            "unchanged, or failed), scaled to the largest customer; lower bar: size lines "
+            "(subitems), on their own scale. Each row is counted once.</p>"
         )
     )
 
@@ -386,18 +395,64 @@ def _customer_table(report: RunReport) -> str:
     )
 
 
-def _errors_table(errors: Sequence[ErrorRow]) -> str:
+ERROR_ROWS_LISTED = 200
+
+
+def _errors_html(errors: Sequence[ErrorRow]) -> str:
+    """Errors grouped by cause with counts and examples, then (folded) the first
+    ``ERROR_ROWS_LISTED`` rows; every row is in summary.json."""
     if not errors:
         return '<p class="note">No errors.</p>'
+    groups = group_errors(list(errors))
+    body = "".join(
+        f'<tr class="error-group" data-count="{g.count}" data-orders="{g.orders}">'
+        f'<td class="n">{g.count:,}</td><td class="n">{g.orders:,}</td><td>{esc(g.table)}</td>'
+        f"<td>{esc(g.column or '-')}</td><td>{esc(g.reason)}</td>"
+        f"<td>{esc(', '.join(e.where for e in g.examples))}</td></tr>"
+        for g in groups
+    )
+    grouped = (
+        '<div class="scroll"><table id="error-groups"><thead><tr><th class="n">Rows</th>'
+        '<th class="n">Orders</th><th>Row</th><th>Column</th><th>Reason</th>'
+        f"<th>Examples</th></tr></thead><tbody>{body}</tbody></table></div>"
+    )
+    shown = list(errors)[:ERROR_ROWS_LISTED]
     rows = "".join(
-        f'<tr data-key="{esc(e.key)}"><td>{esc(e.key)}</td><td>{esc(e.customer)}</td>'
-        f"<td>{esc(e.table)}</td><td>{esc(e.column or '-')}</td><td>{esc(e.reason)}</td></tr>"
-        for e in errors
+        f'<tr data-key="{esc(e.key)}"><td>{esc(e.key)}</td><td>{esc(e.size or "-")}</td>'
+        f"<td>{esc(e.customer)}</td><td>{esc(e.column or '-')}</td><td>{esc(e.reason)}</td></tr>"
+        for e in shown
+    )
+    more = (
+        f'<p class="note">The first {len(shown):,} of {len(errors):,} rows; all of them are '
+        "in summary.json.</p>"
+        if len(errors) > len(shown)
+        else ""
+    )
+    listed = (
+        f"<details><summary>Every row ({len(errors):,})</summary>"
+        '<div class="scroll"><table id="errors"><thead><tr><th>Order</th><th>Size</th>'
+        "<th>Customer</th><th>Column</th><th>Reason</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div>{more}</details>"
+    )
+    return grouped + listed
+
+
+def _rejects_html(report: RunReport) -> str:
+    if not report.rejects:
+        return ""
+    rows = "".join(
+        f'<tr class="reject" data-key="{esc(r.key or "")}"><td>{esc(r.key or "(empty key)")}</td>'
+        f"<td>{esc(r.reason)}</td><td>{esc(r.column or '-')}</td><td>{esc(r.value or '-')}</td>"
+        f'<td class="n">{r.count}</td></tr>'
+        for r in report.rejects
     )
     return (
-        '<div class="scroll"><table id="errors"><thead><tr><th>Order</th><th>Customer</th>'
-        "<th>Row</th><th>Column</th><th>Reason</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table></div>"
+        f'<section id="rejects-section"><h2>Rejected staging rows ({report.rejected_rows})</h2>'
+        '<p class="note">The merge left these staging rows out; fix them in the staging '
+        "table and the next merge takes them.</p>"
+        '<div class="scroll"><table id="rejects"><thead><tr><th>Order</th><th>Reason</th>'
+        '<th>Column</th><th>Value</th><th class="n">Rows</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div></section>"
     )
 
 
@@ -436,7 +491,7 @@ def render_html(report: RunReport) -> str:
     th = report.thresholds
     meta = [
         ("Environment", esc(run.get("environment") or "-")),
-        ("Outcome", esc(report.outcome)),
+        ("Run", esc(report.result)),
         ("Share synced", f"{_pct(report.share)} of {report.to_do} orders"),
         ("Started", esc(_time(run.get("started_at")))),
         ("Finished", esc(_time(run.get("finished_at")))),
@@ -463,11 +518,16 @@ data-share="{report.share:.4f}" data-outcome="{esc(report.outcome)}">
 <h1>Sync run <code>{esc(report.run_id)}</code> {_badge(report.status)}</h1>
 <div class="meta">{meta_html}</div>
 {message}
-<p class="note">Status: "success" when at least {_pct(th.success)} of the orders to do were \
-synced, "needs attention" from {_pct(th.attention)}, "failed" below (or when the run \
-stopped early). An order counts as synced when neither it nor any of its size lines \
-ended in ERROR; a customer with nothing to do is a success.</p>
+<p class="note">Status: "success" when no row ended in ERROR and no staging row was \
+rejected; otherwise "needs attention" when at least {_pct(th.attention)} of the orders to \
+do were synced, "failed" below (or when the run did not finish). An order counts as \
+synced when neither it nor any of its size lines ended in ERROR.</p>
 </header>
+{_rejects_html(report)}
+<section id="errors-section">
+<h2>Errors ({len(report.errors):,})</h2>
+{_errors_html(report.errors)}
+</section>
 <section id="customers-section">
 <h2>Customers</h2>
 {customer_bars_svg(report.customers)}
@@ -484,10 +544,6 @@ ended in ERROR; a customer with nothing to do is a success.</p>
 <section id="api-section">
 <h2>API</h2>
 {_api_table(report)}
-</section>
-<section id="errors-section">
-<h2>Errors ({len(report.errors)})</h2>
-{_errors_table(report.errors)}
 </section>
 </main>
 </body>

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sync_order_list.report.reports import CustomerReport, RunReport
+from sync_order_list.report.reports import CustomerReport, RunReport, group_errors
 
 _SPECIAL = re.compile(r"([\\|`*\[\]<]|(?<!\w)_|_(?!\w))")
 
@@ -64,7 +64,7 @@ def render_summary_md(report: RunReport) -> str:
     parts = [f"# Sync run {escape(report.run_id)}", ""]
     facts = [
         ("Status", _status_text(report.status, report.share)),
-        ("Outcome", report.outcome),
+        ("Run", report.result),
         ("Environment", run.get("environment") or "-"),
         ("Started", _time(run.get("started_at"))),
         ("Finished", _time(run.get("finished_at"))),
@@ -80,11 +80,7 @@ def render_summary_md(report: RunReport) -> str:
     if run.get("message"):
         facts.append(("Message", run["message"]))
     parts += [table(("Field", "Value"), facts), ""]
-    parts += [
-        f"Thresholds: success at {pct(th.success)} of orders synced or more, "
-        f"needs attention at {pct(th.attention)} or more, failed below.",
-        "",
-    ]
+    parts += [_grading_note(th), ""]
 
     parts += ["## Customers", ""]
     headers = ["Customer", "Status", "Share synced"] + [h for _, h in COUNT_COLUMNS] + ["Seconds"]
@@ -138,23 +134,70 @@ def render_summary_md(report: RunReport) -> str:
         ]
         parts += [""]
 
-    parts += ["## Errors", ""]
-    if report.errors:
-        parts += [_errors_table(report.errors, with_customer=True), ""]
-    else:
-        parts += ["No errors.", ""]
+    parts += _rejects_section(report)
+    parts += _errors_section(report.errors, with_customer=True)
     parts += ["Per customer: `customers/<name>.md`; charts: `report.html`.", ""]
     return "\n".join(parts)
 
 
-def _errors_table(errors: Sequence[Any], *, with_customer: bool) -> str:
-    headers = ["Order", "Customer", "Row", "Column", "Reason"]
-    rows = [[e.key, e.customer, e.table, e.column or "-", e.reason] for e in errors]
+def _grading_note(th: Any) -> str:
+    return (
+        "Grading: success when no row ended in ERROR and no staging row was rejected; "
+        f"otherwise needs attention with at least {pct(th.attention)} of the orders synced, "
+        "failed below (or when the run did not finish)."
+    )
+
+
+ERROR_ROWS_LISTED = 100
+
+
+def _rejects_section(report: RunReport) -> list[str]:
+    if not report.rejects and not report.rejected_rows:
+        return []
+    parts = [f"## Rejected staging rows ({report.rejected_rows})", ""]
+    parts += [
+        "The merge left these staging rows out; fix them in the staging table and the "
+        "next merge takes them.",
+        "",
+    ]
+    rows = [
+        [r.key or "(empty key)", r.reason, r.column or "-", r.value or "-", r.count]
+        for r in report.rejects
+    ]
+    parts += [table(("Order", "Reason", "Column", "Value", "Rows"), rows, "llllr"), ""]
+    return parts
+
+
+def _errors_section(errors: Sequence[Any], *, with_customer: bool) -> list[str]:
+    """Errors grouped by cause (count, a few examples), then the rows themselves up to
+    ``ERROR_ROWS_LISTED`` (every one is in the JSON)."""
+    if not errors:
+        return ["## Errors", "", "No errors.", ""]
+    groups = group_errors(list(errors))
+    rows = [
+        [
+            g.count,
+            g.orders,
+            g.table,
+            g.column or "-",
+            g.reason,
+            ", ".join(e.where for e in g.examples),
+        ]
+        for g in groups
+    ]
+    parts = [f"## Errors by cause ({len(errors)} rows, {len(groups)} causes)", ""]
+    parts += [table(("Rows", "Orders", "Row", "Column", "Reason", "Examples"), rows, "rrllll"), ""]
+    shown = list(errors)[:ERROR_ROWS_LISTED]
+    headers = ["Order", "Size", "Customer", "Column", "Reason"]
+    body = [[e.key, e.size or "-", e.customer, e.column or "-", e.reason] for e in shown]
     if not with_customer:
-        headers.pop(1)
-        for row in rows:
-            row.pop(1)
-    return table(headers, rows)
+        headers.pop(2)
+        for row in body:
+            row.pop(2)
+    parts += ["## Errors", "", table(headers, body), ""]
+    if len(errors) > len(shown):
+        parts += [f"The first {len(shown)} of {len(errors)} rows; all of them are in the JSON.", ""]
+    return parts
 
 
 def render_customer_md(report: RunReport, customer: CustomerReport) -> str:
@@ -163,7 +206,7 @@ def render_customer_md(report: RunReport, customer: CustomerReport) -> str:
         ("Status", _status_text(customer.status, customer.share)),
         ("Environment", report.run.get("environment") or "-"),
         ("Run started", _time(report.run.get("started_at"))),
-        ("Run outcome", report.outcome),
+        ("Run", f"{report.status}: {report.result}"),
     ]
     facts += [(label, customer.counts[key]) for key, label in COUNT_COLUMNS]
     facts += [
@@ -171,16 +214,6 @@ def render_customer_md(report: RunReport, customer: CustomerReport) -> str:
         ("Seconds", f"{customer.seconds:.2f}"),
     ]
     parts += [table(("Field", "Value"), facts), ""]
-    th = report.thresholds
-    parts += [
-        f"Thresholds: success at {pct(th.success)} or more, "
-        f"needs attention at {pct(th.attention)} or more, failed below.",
-        "",
-        "## Errors",
-        "",
-    ]
-    if customer.errors:
-        parts += [_errors_table(customer.errors, with_customer=False), ""]
-    else:
-        parts += ["No errors.", ""]
+    parts += [_grading_note(report.thresholds), ""]
+    parts += _errors_section(customer.errors, with_customer=False)
     return "\n".join(parts)

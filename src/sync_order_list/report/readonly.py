@@ -25,7 +25,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
 
 from sync_order_list.db import make_engine
-from sync_order_list.db.engine import normalise_url, redact_url
+from sync_order_list.db.connect import check_connection
+from sync_order_list.db.engine import URL_KEY, normalise_url, redact_url
+from sync_order_list.db.filters import register_sqlite_functions
 from sync_order_list.errors import ConfigError, DatabaseError
 from sync_order_list.logs import redact
 
@@ -33,14 +35,12 @@ T = TypeVar("T")
 CONNECT_TIMEOUT_SECONDS = 10
 
 
-def read_only_engine(database_url: str) -> Engine:
+def read_only_engine(database_url: str, *, config_key: str | None = None) -> Engine:
     """An engine that cannot write; DatabaseError when a SQLite file does not exist."""
     try:
         url = make_url(normalise_url(database_url))
     except ArgumentError:
-        raise ConfigError(
-            "the database URL cannot be parsed", key="environments.<env>.database_url_env"
-        ) from None
+        raise ConfigError("the database URL cannot be parsed", key=config_key or URL_KEY) from None
     backend = url.get_backend_name()
     if backend == "sqlite":
         # not make_engine: its connect hook switches the journal to WAL and its BEGIN
@@ -51,15 +51,17 @@ def read_only_engine(database_url: str) -> Engine:
     if backend == "postgresql":
         return make_engine(
             url.render_as_string(hide_password=False),
+            config_key=config_key,
             connect_args={
                 "options": "-c default_transaction_read_only=on",
                 "connect_timeout": CONNECT_TIMEOUT_SECONDS,
             },
         )
-    return make_engine(url.render_as_string(hide_password=False))
+    return make_engine(url.render_as_string(hide_password=False), config_key=config_key)
 
 
 def _sqlite_query_only(dbapi_conn: Any, _record: Any) -> None:
+    register_sqlite_functions(dbapi_conn)  # the --customer rule (db/filters.py)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA query_only = ON")
     cur.close()
@@ -91,6 +93,7 @@ def reading(
 ) -> T:
     """Run ``func``; turn a driver error into one readable DatabaseError line."""
     where = redact_url(url or str(engine.url))
+    check_connection(engine, url)  # a refused connection reads the same everywhere
     try:
         return func()
     except NoSuchTableError as exc:

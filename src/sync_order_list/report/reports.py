@@ -16,9 +16,11 @@ Share synced (per customer and for the run) — see docs/reports-and-monitoring.
     failed_orders  = distinct order keys with an order or size-line row in ERROR
     share_synced   = (to_do - failed_orders) / to_do,  1.0 when to_do is 0
 
-``share >= success_threshold`` is "success", ``>= attention_threshold`` is "needs
-attention", below is "failed". A run whose outcome is ``failed`` (it stopped early) or
-still ``running`` (no finish recorded) is "failed" whatever its share.
+"success" only when nothing ended in ERROR and the merge rejected no staging row;
+otherwise ``share >= attention_threshold`` is "needs attention", below is "failed". A
+run that did not finish (outcome ``failed``, ``interrupted``, ``abandoned``, or still
+``running``) is "failed" whatever its share. That grade is the one word the reports
+and the sync summary show for a run; ``outcome`` stays in the JSON for programs.
 
 Every text written passes through ``logs.redact``; the record is also redacted value by
 value before anything is rendered, so a secret cannot reach a file name either.
@@ -147,8 +149,10 @@ class Thresholds:
         r = cfg.settings.reports
         return cls(r.success_threshold, r.attention_threshold)
 
-    def grade(self, share: float) -> str:
-        if share >= self.success:
+    def grade(self, share: float, *, clean: bool = True) -> str:
+        """``clean``: nothing in ERROR and no staging row rejected. Only a clean result
+        is a success; anything else is at best "needs attention"."""
+        if clean and share >= 1.0:
             return SUCCESS
         if share >= self.attention:
             return ATTENTION
@@ -173,21 +177,88 @@ class ErrorRow:
     column: str | None
     reason: str
     message: str
+    size: str | None = None  # a line's size code
+
+    @property
+    def where(self) -> str:
+        """``GRE-001`` for an order, ``GRE-001 size XL`` for one of its lines."""
+        return f"{self.key} size {self.size}" if self.size else self.key
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "customer": self.customer,
             "table": self.table,
+            "size": self.size,
             "column": self.column,
             "reason": self.reason,
             "message": self.message,
         }
 
 
+@dataclass(frozen=True)
+class ErrorGroup:
+    """Rows that failed for one cause (row kind, column, reason), with a few examples."""
+
+    table: str
+    column: str | None
+    reason: str
+    count: int
+    orders: int
+    examples: tuple[ErrorRow, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "column": self.column,
+            "reason": self.reason,
+            "count": self.count,
+            "orders": self.orders,
+            "examples": [e.where for e in self.examples],
+        }
+
+
+EXAMPLES_PER_GROUP = 3
+
+
+def group_errors(errors: list[ErrorRow], examples: int = EXAMPLES_PER_GROUP) -> list[ErrorGroup]:
+    """Errors by cause, the most frequent first."""
+    groups: dict[tuple[str, str | None, str], list[ErrorRow]] = {}
+    for e in errors:
+        groups.setdefault((e.table, e.column, e.reason), []).append(e)
+    out = [
+        ErrorGroup(
+            table, column, reason, len(rows), len({r.key for r in rows}), tuple(rows[:examples])
+        )
+        for (table, column, reason), rows in groups.items()
+    ]
+    return sorted(out, key=lambda g: (-g.count, g.table, g.reason))
+
+
+@dataclass(frozen=True)
+class RejectRow:
+    """A staging row the merge could not take (it stays in staging, unmerged)."""
+
+    key: str | None
+    reason: str
+    count: int
+    column: str | None
+    value: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "reason": self.reason,
+            "count": self.count,
+            "column": self.column,
+            "value": self.value,
+        }
+
+
 def error_reason(message: str, key: str) -> str:
-    """The message without its ``order 'K', column 'C', monday column 'M': `` prefix."""
-    for prefix in (f"order {key!r}", "line "):
+    """The message without its ``order 'K', column 'C', monday column 'M': `` prefix
+    (or ``size 'S' of order 'K': ``, ``line N of order 'K': ``)."""
+    for prefix in (f"order {key!r}", "line ", "size "):
         if message.startswith(prefix) and ": " in message:
             head, _, rest = message.partition(": ")
             if key in head and rest:
@@ -233,10 +304,43 @@ class RunReport:
     thresholds: Thresholds
     customers: list[CustomerReport] = field(default_factory=list)
     errors: list[ErrorRow] = field(default_factory=list)
+    rejects: list[RejectRow] = field(default_factory=list)
     to_do: int = 0
     failed_orders: int = 0
     share: float = 1.0
     status: str = SUCCESS
+
+    @property
+    def rejected_rows(self) -> int:
+        merge = self.run.get("merge") or {}
+        stated = _int(merge.get("rejected_rows")) if isinstance(merge, Mapping) else 0
+        return max(stated, sum(r.count for r in self.rejects) if self.rejects else 0)
+
+    @property
+    def error_groups(self) -> list[ErrorGroup]:
+        return group_errors(self.errors)
+
+    @property
+    def result(self) -> str:
+        """What happened to the run, in words that never contradict the grade."""
+        outcome = self.outcome
+        if outcome == "failed":
+            text = "stopped early"
+        elif outcome == "running":
+            text = "no end recorded (the process may have died)"
+        elif outcome == "interrupted":
+            text = "interrupted (stopped by a signal)"
+        elif outcome == "abandoned":
+            text = "abandoned (its process died)"
+        elif outcome == "nothing":
+            text = "nothing to do"
+        else:
+            text = "finished"
+        if self.failed_orders:
+            text += f"; {self.failed_orders} of {self.to_do} orders with errors"
+        if self.rejected_rows:
+            text += f"; {self.rejected_rows} staging rows rejected"
+        return text
 
     @property
     def run_id(self) -> str:
@@ -305,6 +409,9 @@ class RunReport:
                 "customers": {c.name: c.as_dict() for c in self.customers},
                 "total": self.total,
                 "errors": [e.as_dict() for e in self.errors],
+                "error_groups": [g.as_dict() for g in self.error_groups],
+                "rejected": [r.as_dict() for r in self.rejects],
+                "rejected_rows": self.rejected_rows,
             }
         )
         return out
@@ -322,6 +429,7 @@ class RunReport:
             "thresholds": self.thresholds.as_dict(),
             **customer.as_dict(),
             "error_rows": [e.as_dict() for e in customer.errors],
+            "error_groups": [g.as_dict() for g in group_errors(customer.errors)],
         }
 
 
@@ -359,16 +467,39 @@ def build_report(source: Any, thresholds: Thresholds | AppConfig) -> RunReport:
                 to_do=to_do,
                 failed_orders=failed,
                 share=share,
-                status=thresholds.grade(share),
+                status=thresholds.grade(share, clean=not errors),
             )
         )
+    report.rejects = _rejects(run.get("merge"))
     report.to_do = sum(c.to_do for c in report.customers)
     report.failed_orders = sum(c.failed_orders for c in report.customers)
     report.share = share_synced(report.to_do, report.failed_orders)
-    report.status = thresholds.grade(report.share)
-    if report.outcome in ("failed", "running", "unknown"):
+    clean = not report.errors and not report.rejected_rows
+    report.status = thresholds.grade(report.share, clean=clean)
+    if report.outcome in UNFINISHED:
         report.status = FAILED
     return report
+
+
+UNFINISHED = ("failed", "running", "unknown", "interrupted", "abandoned")
+
+
+def _rejects(merge: Any) -> list[RejectRow]:
+    if not isinstance(merge, Mapping):
+        return []
+    out = []
+    for r in merge.get("rejected") or []:
+        if isinstance(r, Mapping):
+            out.append(
+                RejectRow(
+                    key=None if r.get("key") is None else str(r["key"]),
+                    reason=str(r.get("reason") or ""),
+                    count=_int(r.get("count")) or 1,
+                    column=None if r.get("column") is None else str(r["column"]),
+                    value=None if r.get("value") is None else str(r["value"]),
+                )
+            )
+    return out
 
 
 def _error_row(err: Mapping[str, Any]) -> ErrorRow:
@@ -381,6 +512,7 @@ def _error_row(err: Mapping[str, Any]) -> ErrorRow:
         column=str(err["column"]) if err.get("column") else None,
         reason=str(err.get("reason") or error_reason(message, key)),
         message=message,
+        size=str(err["size"]) if err.get("size") else None,
     )
 
 
@@ -462,6 +594,7 @@ def write_run_reports(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    prune_reports(root, cfg.settings.reports.keep_runs, keep=target)
     log.info(
         "run report written to %s",
         target,
@@ -478,6 +611,41 @@ def write_run_reports(
         },
     )
     return target
+
+
+def needs_report(run: Any) -> bool:
+    """Whether a run deserves a report directory: not a run that found nothing to do
+    (no rows, no errors, no staging row rejected); that one stays in the history."""
+    data = run.as_dict() if hasattr(run, "as_dict") else dict(run)
+    merge = data.get("merge") or {}
+    rejected = isinstance(merge, Mapping) and (merge.get("rejected") or merge.get("rejected_rows"))
+    return data.get("outcome") != "nothing" or bool(data.get("errors")) or bool(rejected)
+
+
+def run_directories(root: Path) -> list[Path]:
+    """The run directories under ``root`` (a summary.json in a run-id-named folder)."""
+    if not root.is_dir():
+        return []
+    return [
+        p
+        for p in root.iterdir()
+        if p.is_dir() and _RUN_ID.fullmatch(p.name) and (p / "summary.json").is_file()
+    ]
+
+
+def prune_reports(root: Path, keep_runs: int, *, keep: Path | None = None) -> list[Path]:
+    """Remove the oldest run directories beyond ``keep_runs`` (by when each was
+    written); never ``keep`` (the one just written). Returns what was removed."""
+    dirs = sorted(run_directories(root), key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = []
+    for path in dirs[keep_runs:]:
+        if keep is not None and path == keep:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    if removed:
+        log.info("removed %d old run report(s) beyond reports.keep_runs", len(removed))
+    return removed
 
 
 def _swap(staging: Path, target: Path) -> None:

@@ -1,4 +1,5 @@
-"""Run history: one ``SYNC_RUNS`` row per run, written at its end (a failed one too)."""
+"""Run history: one ``SYNC_RUNS`` row per run (``sync`` and ``verify``), started when
+the run starts and finished at its end (a failed one too)."""
 
 from __future__ import annotations
 
@@ -114,18 +115,28 @@ def finish_run(
         )
 
 
-def list_runs(engine: Engine, cfg: AppConfig, limit: int = 20) -> list[RunRecord]:
+def list_runs(
+    engine: Engine, cfg: AppConfig, limit: int = 20, *, command: str | None = None
+) -> list[RunRecord]:
     table = runs_table(engine, cfg)
+    query = select(table).order_by(table.c.started_at.desc()).limit(limit)
+    if command is not None:
+        query = query.where(table.c.command == command)
     with engine.connect() as conn:
-        rows = conn.execute(select(table).order_by(table.c.started_at.desc()).limit(limit))
-        return [RunRecord.from_row(r) for r in rows]
+        return [RunRecord.from_row(r) for r in conn.execute(query)]
 
 
 def get_run(engine: Engine, cfg: AppConfig, run_id: str) -> RunRecord | None:
+    """A run by id; ``latest``: the newest sync run (verify runs have no report)."""
     table = runs_table(engine, cfg)
     with engine.connect() as conn:
         if run_id == "latest":
-            query = select(table).order_by(table.c.started_at.desc()).limit(1)
+            query = (
+                select(table)
+                .where(table.c.command == "sync")
+                .order_by(table.c.started_at.desc())
+                .limit(1)
+            )
         else:
             query = select(table).where(table.c.run_id == run_id)
         row = conn.execute(query).first()

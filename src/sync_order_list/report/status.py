@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, Table, and_, func, or_, select
 
 from sync_order_list.config import AppConfig
+from sync_order_list.db.filters import customer_matches, known_customers, no_match_message
 from sync_order_list.db.setup import table_names
 
 STATES = ("NEW", "PENDING", "SYNCED", "ERROR")
@@ -29,6 +30,7 @@ class StatusReport:
     in_flight_too_long: list[tuple[str, str, datetime]] = field(default_factory=list)
     oldest_pending: datetime | None = None
     claimed_now: int = 0
+    customer_message: str | None = None  # --customer matched no order
 
     def order_totals(self) -> dict[str, int]:
         totals: dict[str, int] = defaultdict(int)
@@ -48,6 +50,7 @@ class StatusReport:
             ],
             "oldest_pending": self.oldest_pending.isoformat() if self.oldest_pending else None,
             "claimed_now": self.claimed_now,
+            "customer_message": self.customer_message,
         }
 
 
@@ -78,7 +81,7 @@ def read_status(
     cust = orders.c[cfg.settings.merge.customer_column]
     limit = now - timedelta(minutes=cfg.settings.monitoring.in_flight_max_age_minutes)
     report = StatusReport()
-    where = [cust == customer] if customer else []
+    where = [customer_matches(cust, customer)] if customer else []
     with engine.connect() as conn:
         for name, state, n in conn.execute(
             select(cust, orders.c.sync_state, func.count())
@@ -87,6 +90,8 @@ def read_status(
         ):
             label = "(no customer)" if name is None else str(name)
             report.orders_by_customer.setdefault(label, {s: 0 for s in STATES})[state or "NEW"] = n
+        if customer and not report.orders_by_customer:
+            report.customer_message = no_match_message(customer, known_customers(conn, cust))
         line_query = select(lines.c.sync_state, func.count()).group_by(lines.c.sync_state)
         if customer:
             line_query = line_query.join(orders, orders.c.record_uuid == lines.c.record_uuid).where(

@@ -437,7 +437,9 @@ class Executor:
 
     async def _items_exist(self, item_ids: list[str]) -> bool:
         response = await self.client.execute(
-            single("items_state", {"ids": item_ids}), idempotent=True, operation="items_state"
+            single("items_state", {"item_ids": item_ids, "limit": len(item_ids)}),
+            idempotent=True,
+            operation="items_state",
         )
         live = {
             str(i["id"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, update
 
 from sync_order_list.config import AppConfig
+from sync_order_list.db.filters import customer_matches
 from sync_order_list.sync.store import reflect_tables
 
 
@@ -26,7 +27,7 @@ def reset_errors(
     engine: Engine, cfg: AppConfig, *, customer: str | None = None, max_retries: int | None = None
 ) -> RetryResult:
     """ERROR -> PENDING. ``max_retries``: only rows that have failed at most that many
-    times (leave chronic failures for a person)."""
+    times (leave chronic failures for a person). ``customer`` matches in any case."""
     t = reflect_tables(engine, cfg)
     o, ln = t.orders, t.lines
     counts = []
@@ -36,19 +37,15 @@ def reset_errors(
             if max_retries is not None:
                 stmt = stmt.where(table.c.retry_count <= max_retries)
             if customer is not None:
+                of_customer = customer_matches(o.c[t.customer], customer)
                 if table is o:
-                    stmt = stmt.where(o.c[t.customer] == customer)
+                    stmt = stmt.where(of_customer)
                 else:
-                    parents = (
-                        o.select()
-                        .with_only_columns(o.c.record_uuid)
-                        .where(o.c[t.customer] == customer)
-                    )
+                    parents = o.select().with_only_columns(o.c.record_uuid).where(of_customer)
                     stmt = stmt.where(ln.c.record_uuid.in_(parents.scalar_subquery()))
+            # the failure count stays: --max-retries tells chronic failures apart
             result = conn.execute(
-                stmt.values(
-                    sync_state="PENDING", retry_count=0, sync_error=None, claim_expires_at=None
-                )
+                stmt.values(sync_state="PENDING", sync_error=None, claim_expires_at=None)
             )
             counts.append(result.rowcount)
     return RetryResult(orders=counts[0], lines=counts[1])

@@ -220,13 +220,13 @@ class _SyncRun:
         report, options = self.report, self.options
         if report.merge is not None:
             report.phases["merge"] = report.merge.seconds
-        token = self.cfg.require_token()
-        register_secret(token)
-        if not options.dry_run:
+        if not options.dry_run:  # recorded first: a run that fails before writing shows
             await asyncio.to_thread(
                 start_run, self.engine, self.cfg, report.run_id, report.started_at, "sync", False
             )
         try:
+            token = self.cfg.require_token()
+            register_secret(token)
             return await self._with_store(token)
         except SyncOrderListError as exc:
             report.outcome, report.message = "failed", str(exc)
@@ -268,6 +268,9 @@ class _SyncRun:
             transport=self.transport,
             on_request=_timeline_recorder(report),
         ) as client:
+            waiting = getattr(self.progress, "waiting", None)
+            if callable(waiting):  # a display that says when it waits for monday
+                client.scheduler.on_wait = waiting
             try:
                 with phase("schema"):
                     schema = await fetch_board_schema(

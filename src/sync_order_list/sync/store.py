@@ -41,6 +41,7 @@ from sqlalchemy.sql.sqltypes import NullType
 
 from sync_order_list.config import AppConfig
 from sync_order_list.db.engine import redact_url
+from sync_order_list.db.filters import customer_matches
 from sync_order_list.db.setup import table_names
 from sync_order_list.errors import SchemaError
 from sync_order_list.sync.journal import DocState, JournalEntry
@@ -161,7 +162,7 @@ class SyncStore:
     def _customer(self, flt: ClaimFilter) -> ColumnElement[bool] | None:
         if flt.customer is None:
             return None
-        return self.t.orders.c[self.t.customer] == flt.customer
+        return customer_matches(self.t.orders.c[self.t.customer], flt.customer)
 
     def _order_conditions(
         self, now: datetime, flt: ClaimFilter, free_runs: Sequence[str] = ()

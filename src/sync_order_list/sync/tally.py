@@ -56,6 +56,7 @@ class RowErrorRecord:
     table: str
     message: str
     column: str | None = None
+    size: str | None = None  # a line's size code
 
 
 @dataclass
@@ -90,7 +91,9 @@ class Tally:
 
     def failed(self, ref: RowRef, message: str, column: str | None = None) -> None:
         self.customers[self._name(ref)].errors += 1
-        self.errors.append(RowErrorRecord(ref.key, ref.customer, ref.table, message, column))
+        self.errors.append(
+            RowErrorRecord(ref.key, ref.customer, ref.table, message, column, ref.size)
+        )
 
     def seconds(self, refs: list[RowRef], duration: float) -> None:
         if not refs:
