@@ -164,13 +164,10 @@ def test_doctor_reports_version_token_kind_and_share(sqlite_database: Database) 
             pointed_at(token_cfg(sqlite_database.cfg, "app"), emu),
             engine=sqlite_database.engine,
         )
-    # 2025-04 is the emulator's current version (a newer emulator may call it a
-    # maintenance version: a warning, never an error)
-    assert not findings(report, "monday.api_version", severity="error")
+    # the shipped config asks for 2026-10, monday's (and the emulator's) current version
+    assert not findings(report, "monday.api_version")
     assert not findings(report, "rate.token_kind")
-    assert any(n.startswith("monday API version 2025-04: ") for n in report.notes) or (
-        findings(report, "monday.api_version", "2025-04", severity="warning")
-    )
+    assert any(n.startswith("monday API version 2026-10: ") for n in report.notes)
     assert any(n.startswith("token: personal, as monday's budgets show") for n in report.notes)
     assert any(n.startswith("rate.budget_share 0.8") for n in report.notes)
     assert findings(stale, "monday.api_version", severity="error")

@@ -39,6 +39,8 @@ EXPECTED = {
     "items_state",
     "archive_group",
     "group_items",
+    "verify_items_page",
+    "verify_next_items_page",
 }
 
 
