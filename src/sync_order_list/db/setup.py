@@ -107,6 +107,7 @@ def init_db(engine: Engine, cfg: AppConfig, *, order_tables: bool = False) -> In
             for template, index in (
                 ("create_key_index", f"ux_{names.target}_key"),
                 ("create_state_index", f"ix_{names.target}_sync_state"),
+                ("create_uuid_index", f"ix_{names.target}_record_uuid"),
             ):
                 conn.execute(
                     statement(template, sql, target=names.target, key=key, index_name=index),

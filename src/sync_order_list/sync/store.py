@@ -201,6 +201,9 @@ class SyncStore:
         The candidates are a CTE joined by ``UPDATE ... FROM``: PostgreSQL may run an
         IN-subquery more than once, and a LIMIT must hold exactly. Row locks with
         SKIP LOCKED / READPAST let a concurrent claim pass over rows being claimed.
+        SQLite (one writer at a time anyway) gets an IN-subquery instead: it evaluates
+        that once into a temporary index, where it would re-scan a CTE for every row
+        of the join (a claim of 2,000 orders took 13 s that way).
         """
         o, ln = self.t.orders, self.t.lines
         candidates = (
@@ -212,25 +215,27 @@ class SyncStore:
         )
         if flt.limit is not None:
             candidates = candidates.limit(flt.limit)
-        taken = candidates.cte("claim_orders")
-        orders = (
-            update(o)
-            .where(o.c.record_uuid == taken.c.record_uuid)
-            .values(run_id=run_id, claim_expires_at=expires)
-        )
         line_candidates = (
             select(ln.c.line_id)
             .join(o, o.c.record_uuid == ln.c.record_uuid)
             .where(self._eligible(ln, now), self._line_parent_condition(now, flt, run_id))
             .with_for_update(skip_locked=True, of=ln)
             .with_hint(ln, MSSQL_CLAIM_HINT, dialect_name="mssql")
-        ).cte("claim_lines")
-        lines = (
-            update(ln)
-            .where(ln.c.line_id == line_candidates.c.line_id)
-            .values(run_id=run_id, claim_expires_at=expires)
         )
-        return orders, lines
+        claim = {"run_id": run_id, "claim_expires_at": expires}
+        if self.engine.dialect.name == "sqlite":
+            return (
+                update(o).where(o.c.record_uuid.in_(candidates.scalar_subquery())).values(**claim),
+                update(ln)
+                .where(ln.c.line_id.in_(line_candidates.scalar_subquery()))
+                .values(**claim),
+            )
+        taken = candidates.cte("claim_orders")
+        taken_lines = line_candidates.cte("claim_lines")
+        return (
+            update(o).where(o.c.record_uuid == taken.c.record_uuid).values(**claim),
+            update(ln).where(ln.c.line_id == taken_lines.c.line_id).values(**claim),
+        )
 
     def claim(self, run_id: str, now: datetime, flt: ClaimFilter) -> ClaimedRows:
         """Take the rows this run will sync; another run's unexpired claim is respected."""
