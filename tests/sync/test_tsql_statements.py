@@ -10,6 +10,7 @@ The merge's Jinja2 templates are checked the same way in tests/db/test_templates
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from sync_order_list.report.runs import get_run, list_runs
 from sync_order_list.report.status import read_status
 from sync_order_list.sync import SyncOptions
 from sync_order_list.sync.retry import reset_errors
+from sync_order_list.sync.store import ClaimFilter, SyncStore
 from tests.conftest import Database
 from tests.sync.harness import TOKEN, Pipeline
 
@@ -60,6 +62,11 @@ def test_sync_statements_compile_to_parseable_tsql(
     read_status(pipeline.engine, pipeline.cfg)
     list_runs(pipeline.engine, pipeline.cfg)
     get_run(pipeline.engine, pipeline.cfg, "latest")
+    # the claim is composed per dialect: the statements SQL Server would get
+    store = SyncStore(pipeline.engine, pipeline.cfg)
+    now = datetime(2026, 1, 1)
+    for flt in (ClaimFilter(), ClaimFilter(customer="GREYSON", limit=4)):
+        statements += store.claim_statements("run", now, now, flt, dialect="mssql")
 
     dialect = mssql.dialect(paramstyle="qmark")  # as pyodbc binds: positional
     seen: set[str] = set()

@@ -194,7 +194,12 @@ class SyncStore:
 
     # -- claiming ----------------------------------------------------------------------
     def claim_statements(
-        self, run_id: str, now: datetime, expires: datetime, flt: ClaimFilter
+        self,
+        run_id: str,
+        now: datetime,
+        expires: datetime,
+        flt: ClaimFilter,
+        dialect: str | None = None,
     ) -> tuple[Update, Update]:
         """The two claiming UPDATEs (orders, then lines), composed per dialect.
 
@@ -223,7 +228,7 @@ class SyncStore:
             .with_hint(ln, MSSQL_CLAIM_HINT, dialect_name="mssql")
         )
         claim = {"run_id": run_id, "claim_expires_at": expires}
-        if self.engine.dialect.name == "sqlite":
+        if (dialect or self.engine.dialect.name) == "sqlite":
             return (
                 update(o).where(o.c.record_uuid.in_(candidates.scalar_subquery())).values(**claim),
                 update(ln)
