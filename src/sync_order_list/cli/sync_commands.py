@@ -217,8 +217,9 @@ def status_command(state: CliState, customer: str | None) -> None:
     state.show(grid)
     lines = ", ".join(f"{s} {report.lines_by_state.get(s, 0)}" for s in STATES)
     state.say(f"lines: {lines}")
-    if report.claimed_now:
-        state.say(f"{report.claimed_now} orders are claimed by a run in progress")
+    state.say(f"{report.to_sync_now} orders to sync now (what `sync --dry-run` would take)")
+    if report.held_by_live_runs:
+        state.say(f"{report.held_by_live_runs} more orders are held by another run in progress")
     if report.in_flight_too_long:
         minutes = cfg.settings.monitoring.in_flight_max_age_minutes
         state.say(

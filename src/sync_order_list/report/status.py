@@ -15,6 +15,7 @@ from sqlalchemy import Engine, MetaData, Table, and_, func, or_, select
 from sync_order_list.config import AppConfig
 from sync_order_list.db.filters import customer_matches, known_customers, no_match_message
 from sync_order_list.db.setup import table_names
+from sync_order_list.errors import SyncOrderListError
 
 STATES = ("NEW", "PENDING", "SYNCED", "ERROR")
 
@@ -30,6 +31,8 @@ class StatusReport:
     in_flight_too_long: list[tuple[str, str, datetime]] = field(default_factory=list)
     oldest_pending: datetime | None = None
     claimed_now: int = 0
+    to_sync_now: int = 0  # orders a sync would take now (what --dry-run counts)
+    held_by_live_runs: int = 0  # orders to sync that a live run holds
     customer_message: str | None = None  # --customer matched no order
 
     def order_totals(self) -> dict[str, int]:
@@ -50,6 +53,8 @@ class StatusReport:
             ],
             "oldest_pending": self.oldest_pending.isoformat() if self.oldest_pending else None,
             "claimed_now": self.claimed_now,
+            "to_sync_now": self.to_sync_now,
+            "held_by_live_runs": self.held_by_live_runs,
             "customer_message": self.customer_message,
         }
 
@@ -117,4 +122,31 @@ def read_status(
             ).scalar()
             or 0
         )
+    _pending_like_a_sync(engine, cfg, report, now, customer)
     return report
+
+
+def _pending_like_a_sync(
+    engine: Engine, cfg: AppConfig, report: StatusReport, now: datetime, customer: str | None
+) -> None:
+    """What a sync would take now, counted as the sync and its dry run count: rows a
+    dead run holds are free (a sync takes them over first), a live run's are not."""
+    from sync_order_list.sync.liveness import Liveness
+    from sync_order_list.sync.store import SyncStore
+
+    try:
+        store = SyncStore(engine, cfg)
+    except SyncOrderListError:  # an older schema: init-db will say so
+        return
+    liveness = Liveness(engine, store.t, cfg.settings)
+    dead = [d.run_id for d in liveness.dead_runs(now)]
+    o = store.t.orders
+    where = [customer_matches(o.c[store.t.customer], customer)] if customer else []
+    with engine.connect() as conn:
+        report.to_sync_now = int(
+            conn.execute(
+                select(func.count()).select_from(o).where(store._eligible(o, now, dead), *where)
+            ).scalar()
+            or 0
+        )
+    report.held_by_live_runs = liveness.held_by_live_runs(now)

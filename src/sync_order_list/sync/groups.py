@@ -173,12 +173,17 @@ class Groups:
             return True
         return await asyncio.to_thread(self.claims.take_over, row, self.run_id, now)
 
+    def _per_document(self, operation: str, most: int) -> int:
+        """Operations of one kind a document may carry under the per-query cap."""
+        return max(1, min(most, self.client.scheduler.max_ops_per_document(operation)))
+
     # -- creating ----------------------------------------------------------------------
     async def _create(self, titles: list[str], out: GroupOutcome) -> list[str]:
         """Create claimed groups; return the titles whose outcome is still unknown."""
         unknown: list[str] = []
-        for start in range(0, len(titles), self.create_per_document):
-            chunk = titles[start : start + self.create_per_document]
+        size = self._per_document("create_group", self.create_per_document)
+        for start in range(0, len(titles), size):
+            chunk = titles[start : start + size]
             ops = [
                 Operation(
                     OpKind.CREATE_GROUP,
@@ -258,10 +263,11 @@ class Groups:
             keep,
         )
         moved_all = True
-        for start in range(0, len(item_ids), MOVES_PER_DOCUMENT):
+        size = self._per_document("move_item_to_group", MOVES_PER_DOCUMENT)
+        for start in range(0, len(item_ids), size):
             ops = [
                 Operation(OpKind.MOVE_ITEM, None, {"item_id": item_id, "group_id": keep})
-                for item_id in item_ids[start : start + MOVES_PER_DOCUMENT]
+                for item_id in item_ids[start : start + size]
             ]
             moved_all &= await self._send_all(ops)
         await asyncio.to_thread(self.regroup_orders, duplicate, keep)
