@@ -1,5 +1,7 @@
-"""The HTTP side: ``POST /v2`` (auth, API-Version, rate limits, faults, request ids),
-the aiohttp application factory and ``EmulatorServer`` for async callers."""
+"""The HTTP side: ``POST /v2`` (auth, API-Version, rate limits, faults, request ids,
+idempotency keys, the board write lock, documents that run to their end even when the
+client goes away), the aiohttp application factory and ``EmulatorServer`` for async
+callers."""
 
 from __future__ import annotations
 
@@ -19,9 +21,18 @@ from . import strict_json
 from .admin.routes import register_admin_routes
 from .admin.viewer import register_viewer
 from .clock import Clock
-from .graphql_api.execution import run_document
+from .graphql_api.execution import (
+    Outcome,
+    charge_document,
+    execute_now,
+    execute_timed,
+    prepare_document,
+)
+from .graphql_api.writes import touched_boards
 from .limits.faults import FaultDecision
-from .limits.limiter import Rejection
+from .limits.idempotency import KeptResponse, KeyRecord, body_hash, token_id
+from .limits.limiter import Rejection, rejection
+from .limits.running import RunningDocument
 from .settings import EmulatorSettings
 from .state import BoardsArg, EmulatorState
 
@@ -30,6 +41,7 @@ log = logging.getLogger(__name__)
 STATE_KEY = web.AppKey("monday_emulator_state", EmulatorState)
 VERSION_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_BODY_BYTES = 20 * 1024 * 1024
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 AppSetup = Callable[[web.Application, EmulatorState], None]
 
@@ -68,12 +80,37 @@ def _authorized(request: web.Request, settings: EmulatorSettings) -> bool:
 
 
 def _rate_headers(state: EmulatorState) -> dict[str, str]:
+    """``RateLimit-Policy`` and ``RateLimit`` on every response, in the IETF draft's
+    form (draft-ietf-httpapi-ratelimit-headers): one item per complexity pool (``q`` the
+    pool, ``r`` the points left), then the minute request limit; ``w`` and ``t`` are
+    wall seconds."""
     s = state.settings
-    remaining, reset_in = state.limiter.budget()
-    window = int(s.window_seconds)
+    limiter = state.limiter
+    told = state.clock.told_seconds
+    window = told(s.window_seconds)
+    policies: list[str] = []
+    current: list[str] = []
+    for pool in limiter.pools():
+        left, reset_in = limiter.remaining(pool)
+        policies.append(f'"{pool.name}";q={pool.limit};w={window}')
+        current.append(f'"{pool.name}";r={max(left, 0)};t={told(reset_in)}')
+    if s.requests_per_minute is not None:
+        left, reset = limiter.minute_state()
+        policies.append(f'"requests";q={s.requests_per_minute};w={window}')
+        current.append(f'"requests";r={left};t={reset}')
+    return {"RateLimit-Policy": ", ".join(policies), "RateLimit": ", ".join(current)}
+
+
+def _error_body(
+    code: str, message: str, status: int, error_data: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
-        "RateLimit-Policy": f'"complexity";q={s.complexity_budget};w={window}',
-        "RateLimit": f'"complexity";r={max(remaining, 0)};t={reset_in}',
+        "errors": [
+            {
+                "message": message,
+                "extensions": {"code": code, "status_code": status, "error_data": error_data or {}},
+            }
+        ]
     }
 
 
@@ -86,16 +123,22 @@ class _Reply:
         self.api_version = api_version
 
     def json(
-        self, status: int, body: dict[str, Any], retry_after: int | None = None
+        self,
+        status: int,
+        body: dict[str, Any],
+        retry_after: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> web.Response:
         body = dict(body)
         body.setdefault("extensions", {})["request_id"] = self.request_id
         if "errors" in body:
             body.setdefault("account_id", self.state.settings.account_id)
-        headers = {"API-Version": self.api_version, "X-Request-Id": self.request_id}
-        headers.update(_rate_headers(self.state))
+        sent = {"API-Version": self.api_version, "X-Request-Id": self.request_id}
+        sent.update(_rate_headers(self.state))
         if retry_after is not None:
-            headers["Retry-After"] = str(retry_after)
+            sent["Retry-After"] = str(retry_after)
+        if headers:
+            sent.update(headers)
         try:
             text = _dumps(body)
         except (TypeError, ValueError, RecursionError):
@@ -107,12 +150,27 @@ class _Reply:
             text=text,
             content_type="application/json",
             charset="utf-8",
-            headers=headers,
+            headers=sent,
         )
 
     def rejected(self, rejection: Rejection) -> web.Response:
         self.state.stats.rate_limited[rejection.code] += 1
-        return self.json(rejection.status, rejection.body(), retry_after=rejection.retry_in_seconds)
+        retry = self.state.clock.told_seconds(rejection.wait_seconds)
+        return self.json(rejection.status, rejection.body(self.api_version, retry), retry)
+
+    def replay(self, kept: KeptResponse) -> web.Response:
+        """A kept response again, with fresh rate headers and ``Idempotency-Replayed``."""
+        self.state.stats.by_status[str(kept.status)] += 1
+        sent = dict(kept.headers)
+        sent.update(_rate_headers(self.state))
+        sent["Idempotency-Replayed"] = "true"
+        return web.Response(
+            status=kept.status,
+            text=kept.text,
+            content_type="application/json",
+            charset="utf-8",
+            headers=sent,
+        )
 
     def edge(self, status: int) -> web.Response:
         self.state.stats.by_status[str(status)] += 1
@@ -192,15 +250,33 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
     rejection = state.limiter.admit(peer)
     if rejection is not None:
         return reply.rejected(rejection)
+    handed_over = False
     try:
-        return await _serve(request, state, decision, reply)
+        received = await _receive(request, state, decision, reply)
+        if isinstance(received, web.StreamResponse):
+            return received
+        raw, payload = received
+        # From here on the request runs to its end even if the client goes away, as
+        # on monday: the task is shielded from the handler's cancellation.
+        task = asyncio.ensure_future(_process(request, state, decision, reply, raw, payload))
+        state.track(task)
+        handed_over = True
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():  # the emulator is shutting down
+                return web.Response(status=503, text="shutting down")
+            raise
     finally:
-        state.limiter.release()
+        if not handed_over:
+            state.limiter.release()
 
 
-async def _serve(
+async def _receive(
     request: web.Request, state: EmulatorState, decision: FaultDecision, reply: _Reply
-) -> web.StreamResponse:
+) -> web.StreamResponse | tuple[bytes, Any]:
+    """Apply the injected faults, read and parse the body: a response when the request
+    ends here (nothing ran), else (raw body, payload)."""
     stats = state.stats
     if decision.latency_ms > 0:
         stats.faults["latency"] += 1
@@ -216,9 +292,7 @@ async def _serve(
     if kind == "drop_before_apply":
         return _drop(request)
     if kind == "rate_limit":
-        return reply.rejected(
-            Rejection(decision.code, _rate_message(decision.code), decision.retry_in_seconds)
-        )
+        return reply.rejected(rejection(decision.code, float(decision.retry_in_seconds)))
 
     try:
         raw = await request.read()
@@ -246,19 +320,194 @@ async def _serve(
             ]
         }
         return reply.json(400, body)
+    return raw, payload
 
+
+async def _process(
+    request: web.Request,
+    state: EmulatorState,
+    decision: FaultDecision,
+    reply: _Reply,
+    raw: bytes,
+    payload: Any,
+) -> web.StreamResponse:
     try:
-        outcome = run_document(state, payload, reply.api_version, reply.request_id)
+        return await _run(request, state, decision, reply, raw, payload)
+    finally:
+        state.limiter.release()
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    return key.strip() if key and key.strip() else None
+
+
+async def _run(
+    request: web.Request,
+    state: EmulatorState,
+    decision: FaultDecision,
+    reply: _Reply,
+    raw: bytes,
+    payload: Any,
+) -> web.StreamResponse:
+    """Check, charge and run one document, with the writers' rules in monday's order:
+    an idempotency key's record first (replay, 409, 422), then the per-document limits
+    and the board write lock (429, 423: nothing run, nothing charged, the key not
+    used), then the charge (429), then the run (with server time, cut at the limit)."""
+    stats = state.stats
+    try:
+        ready = prepare_document(state, payload, reply.api_version, reply.request_id)
+    except Exception:
+        log.exception("request failed")
+        stats.errors["INTERNAL_SERVER_ERROR"] += 1
+        return reply.json(500, _internal_error(reply.request_id))
+    if isinstance(ready, Outcome):
+        _count(state, ready)
+        return reply.json(ready.status, ready.body)
+
+    key = _idempotency_key(request) if ready.is_mutation else None
+    token = token_id(state.settings.token)
+    digest = body_hash(raw) if key else ""
+    if key is not None:
+        record = state.idempotency.get(token, key)
+        if record is not None:
+            return _answer_known_key(state, reply, record, digest)
+
+    fields = ready.mutation_fields(state.schema) if ready.is_mutation else []
+    refused = state.limiter.admit_document(len(fields), ready.outcome.root_fields, state.running)
+    if refused is not None:
+        return reply.rejected(refused)
+    boards = touched_boards(state.store, fields)
+    locked = _board_lock(state, reply, boards)
+    if locked is not None:
+        return locked
+    charged = charge_document(state, ready)
+    if charged is not None:
+        _count(state, charged)
+        assert charged.rejection is not None
+        return reply.rejected(charged.rejection)
+    state.limiter.count_document(len(fields), ready.outcome.root_fields)
+
+    clock = state.clock
+    durations = state.server_time.plan(ready.operation_type, len(fields))
+    timeout = state.settings.call_timeout_seconds
+    total = sum(durations)
+    started = clock.monotonic()
+    ends_at = started + (min(total, timeout) if timeout is not None else total)
+    running = RunningDocument(
+        reply.request_id,
+        ready.operation_type,
+        tuple(ready.outcome.root_fields),
+        boards,
+        ends_at,
+    )
+    if key is not None:
+        state.idempotency.begin(token, key, digest, ends_at)
+        stats.keyed_executions += 1
+    state.running.start(running)
+    try:
+        if total > 0:
+            outcome = await execute_timed(state, ready, durations)
+        else:
+            outcome = execute_now(state, ready)
     except Exception:
         # a bug, not bad input: say so in monday's 500 shape rather than drop the socket
         log.exception("request failed")
         state.store.flush()
         stats.errors["INTERNAL_SERVER_ERROR"] += 1
-        return reply.json(500, _internal_error(reply.request_id))
+        response = reply.json(500, _internal_error(reply.request_id))
+        _keep(state, token, key, response)
+        return response
+    finally:
+        state.running.finish(running)
     state.store.flush()  # committed before anyone hears about it
-    stats.complexity_charged += (
-        outcome.cost if outcome.rejection is None and outcome.body.get("data") is not None else 0
+    _count(state, outcome)
+    if total > 0:
+        stats.server_seconds += outcome.server_seconds
+        stats.timed_documents += 1
+    if outcome.cut == "timeout":
+        stats.timeouts += 1
+    elif outcome.cut == "http500":
+        stats.invalid_input_500s += 1
+    response = reply.json(outcome.status, outcome.body)
+    _keep(state, token, key, response)
+    if decision.kind == "drop_after_apply":
+        return _drop(request)
+    return response
+
+
+def _answer_known_key(
+    state: EmulatorState, reply: _Reply, record: KeyRecord, digest: str
+) -> web.Response:
+    stats = state.stats
+    if record.body_hash != digest:
+        stats.key_mismatches += 1
+        stats.errors["IDEMPOTENCY_KEY_REUSED"] += 1
+        body = _error_body(
+            "IDEMPOTENCY_KEY_REUSED",
+            "This Idempotency-Key was used with a different request body: "
+            "use a new key for a new request",
+            422,
+        )
+        return reply.json(422, body)
+    if record.response is None:
+        stats.key_conflicts += 1
+        stats.errors["IDEMPOTENCY_CONFLICT"] += 1
+        wait = state.clock.told_seconds(record.ends_at - state.clock.monotonic())
+        body = _error_body(
+            "IDEMPOTENCY_CONFLICT",
+            "A request with this Idempotency-Key is still being processed: retry later",
+            409,
+            {"retry_in_seconds": wait},
+        )
+        return reply.json(409, body, retry_after=wait)
+    stats.replays += 1
+    return reply.replay(record.response)
+
+
+def _board_lock(state: EmulatorState, reply: _Reply, boards: frozenset[str]) -> web.Response | None:
+    """monday's one-writer-per-board rule: a mutation document touching a board that
+    another running document writes to overlaps it. ``board_lock`` decides: "423"
+    refuses it, "off" lets it run, "corrupt" lets it run and counts a corruption."""
+    holders = state.running.writing_to(boards)
+    if not holders:
+        return None
+    stats = state.stats
+    stats.lock_overlaps += 1
+    mode = state.settings.board_lock
+    if mode == "corrupt":
+        stats.lock_corruptions += 1
+    if mode != "423":
+        return None
+    stats.lock_rejected += 1
+    stats.errors["RESOURCE_LOCKED"] += 1
+    busy = sorted(boards & frozenset().union(*(h.boards for h in holders)))
+    wait = state.clock.told_seconds(max(h.ends_at for h in holders) - state.clock.monotonic())
+    body = _error_body(
+        "RESOURCE_LOCKED",
+        "The resource is currently locked by another request: retry after a short delay",
+        423,
+        {"board_ids": [_num(b) for b in busy], "retry_in_seconds": wait},
     )
+    return reply.json(423, body, retry_after=wait)
+
+
+def _keep(state: EmulatorState, token: str, key: str | None, response: web.Response) -> None:
+    """Keep what the API produced for a keyed request (the key stays used)."""
+    if key is None:
+        return
+    text = response.text or ""
+    headers = {
+        name: response.headers[name]
+        for name in ("API-Version", "X-Request-Id", "Retry-After")
+        if name in response.headers
+    }
+    state.idempotency.keep(token, key, KeptResponse(response.status, text, headers))
+
+
+def _count(state: EmulatorState, outcome: Outcome) -> None:
+    stats = state.stats
+    stats.complexity_charged += outcome.charged
     if outcome.operation_type:
         label = outcome.operation_name or outcome.operation_type
         stats.by_operation[label] += 1
@@ -266,23 +515,14 @@ async def _serve(
             stats.by_root_field[name] += 1
     for name in outcome.mutations_ok:
         stats.mutations_applied[name] += 1
+    for name in outcome.mutations_executed:
+        stats.mutations_executed[name] += 1
     for code in outcome.error_codes:
         stats.errors[code] += 1
-    if kind == "drop_after_apply":
-        return _drop(request)
-    if outcome.rejection is not None:
-        return reply.rejected(outcome.rejection)
-    return reply.json(outcome.status, outcome.body)
 
 
-def _rate_message(code: str) -> str:
-    return {
-        "COMPLEXITY_BUDGET_EXHAUSTED": "Complexity budget exhausted",
-        "RATE_LIMIT_EXCEEDED": "Rate limit exceeded",
-        "maxConcurrencyExceeded": "Concurrency limit exceeded",
-        "DAILY_LIMIT_EXCEEDED": "Daily limit exceeded",
-        "IP_RATE_LIMIT_EXCEEDED": "IP rate limit exceeded",
-    }.get(code, "Rate limit exceeded")
+def _num(value: str) -> Any:
+    return int(value) if value.isdigit() else value
 
 
 def create_app(state: EmulatorState, setup: AppSetup | None = None) -> web.Application:
@@ -318,8 +558,10 @@ class EmulatorServer:
         state_file: str | Path | None = None,
         clock: Clock | None = None,
         setup_app: AppSetup | None = None,
+        handler_cancellation: bool = False,
     ) -> None:
         self.settings = settings or EmulatorSettings()
+        self.handler_cancellation = handler_cancellation
         self.host = host
         self.port = port
         self._boards = boards
@@ -359,7 +601,12 @@ class EmulatorServer:
         state.shutdown_event = asyncio.Event()
         self.state = state
         self.app = create_app(state, self._setup_app)
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
+        self._runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            shutdown_timeout=5.0,
+            handler_cancellation=self.handler_cancellation,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -370,6 +617,11 @@ class EmulatorServer:
     async def stop(self) -> None:
         if self.state is not None and self.state.shutdown_event is not None:
             self.state.shutdown_event.set()
+        if self.state is not None and self.state.tasks:
+            tasks = list(self.state.tasks)  # documents still running: the server goes away
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

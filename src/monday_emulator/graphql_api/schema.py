@@ -1,4 +1,5 @@
-"""The executable schema: ``schema.graphql`` plus the resolvers."""
+"""The executable schema: ``schema.graphql`` plus the resolvers, each mutation
+wrapped to run in order with its server time (``running.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from importlib import resources
 
 from graphql import GraphQLSchema, build_schema
 
+from . import running
 from .resolvers import install
 
 SCHEMA_FILE = "schema.graphql"
@@ -20,4 +22,5 @@ def schema_sdl() -> str:
 def executable_schema() -> GraphQLSchema:
     schema = build_schema(schema_sdl())
     install(schema)
+    running.install(schema)  # aliases in order, with server time, cut at the limit
     return schema
