@@ -62,7 +62,11 @@ def _internal_error(request_id: str) -> dict[str, Any]:
         "errors": [
             {
                 "message": "Internal server error",
-                "extensions": {"code": "INTERNAL_SERVER_ERROR", "status_code": 500},
+                "extensions": {
+                    "code": "INTERNAL_SERVER_ERROR",
+                    "status_code": 500,
+                    "error_data": {},
+                },
             }
         ],
         "extensions": {"request_id": request_id},
@@ -182,7 +186,11 @@ class _Reply:
             "errors": [
                 {
                     "message": "Internal server error",
-                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "status_code": status},
+                    "extensions": {
+                        "code": "INTERNAL_SERVER_ERROR",
+                        "status_code": status,
+                        "error_data": {},
+                    },
                 }
             ],
             "extensions": {"request_id": self.request_id},
@@ -225,7 +233,7 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
             "errors": [
                 {
                     "message": "Not Authenticated",
-                    "extensions": {"code": "Unauthorized", "status_code": 401},
+                    "extensions": {"code": "Unauthorized", "status_code": 401, "error_data": {}},
                 }
             ]
         }
@@ -302,7 +310,11 @@ async def _receive(
             "errors": [
                 {
                     "message": f"The request body is larger than {MAX_BODY_BYTES} bytes",
-                    "extensions": {"code": "RequestEntityTooLarge", "status_code": 413},
+                    "extensions": {
+                        "code": "RequestEntityTooLarge",
+                        "status_code": 413,
+                        "error_data": {"max_bytes": MAX_BODY_BYTES},
+                    },
                 }
             ]
         }
@@ -315,7 +327,11 @@ async def _receive(
             "errors": [
                 {
                     "message": f"Unexpected token in JSON body: {exc}",
-                    "extensions": {"code": "JsonParseException", "status_code": 400},
+                    "extensions": {
+                        "code": "JsonParseException",
+                        "status_code": 400,
+                        "error_data": {},
+                    },
                 }
             ]
         }

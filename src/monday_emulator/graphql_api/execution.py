@@ -100,7 +100,8 @@ def _error(message: str, code: str, **extra: Any) -> dict[str, Any]:
 
 
 def _bad_request(message: str) -> Outcome:
-    return Outcome(400, {"errors": [_error(message, "BadRequest")]}, error_codes=["BadRequest"])
+    error = _error(message, "BadRequest", status_code=400, error_data={})
+    return Outcome(400, {"errors": [error]}, error_codes=["BadRequest"])
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
