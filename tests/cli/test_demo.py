@@ -21,6 +21,16 @@ def cli() -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "issue 9: the emulator now enforces monday's rules for writers by default, and the "
+        "demo's engine breaks them (4 documents at once on one board get 423 "
+        "RESOURCE_LOCKED; a 200-alias subitem document passes the 60 s limit: 504). "
+        "Remove this marker when the engine writes one document per board at a time "
+        "in batches that fit the limit"
+    ),
+)
 def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     shutil.copytree(REPO_ROOT / "configs", tmp_path / "configs")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNC_ORDER_LIST", "MONDAY_"))}
