@@ -264,6 +264,10 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
         if isinstance(received, web.StreamResponse):
             return received
         raw, payload = received
+        if settings.mutation_ms_mean == 0 and settings.query_ms_mean == 0:
+            # no server time: the document runs without a pause, nothing can stop it
+            handed_over = True
+            return await _process(request, state, decision, reply, raw, payload)
         # From here on the request runs to its end even if the client goes away, as
         # on monday: the task is shielded from the handler's cancellation.
         task = asyncio.ensure_future(_process(request, state, decision, reply, raw, payload))
@@ -382,18 +386,27 @@ async def _run(
         return reply.json(ready.status, ready.body)
 
     key = _idempotency_key(request) if ready.is_mutation else None
-    token = token_id(state.settings.token)
-    digest = body_hash(raw) if key else ""
+    token = token_id(state.settings.token) if key is not None else ""
+    digest = body_hash(raw) if key is not None else ""
     if key is not None:
         record = state.idempotency.get(token, key)
         if record is not None:
             return _answer_known_key(state, reply, record, digest)
 
-    fields = ready.mutation_fields(state.schema) if ready.is_mutation else []
-    refused = state.limiter.admit_document(len(fields), ready.outcome.root_fields, state.running)
+    mutations = 0
+    boards: frozenset[str] = frozenset()
+    if ready.is_mutation:
+        mutations = ready.mutation_count()
+        # The boards matter when this document can overlap another: when it takes
+        # server time, or when others are running now. Without server time a
+        # document runs at once and nothing can overlap it.
+        if mutations < 0 or state.settings.mutation_ms_mean > 0 or len(state.running):
+            fields = ready.mutation_fields(state.schema)
+            mutations = len(fields)
+            boards = touched_boards(state.store, fields)
+    refused = state.limiter.admit_document(mutations, ready.outcome.root_fields, state.running)
     if refused is not None:
         return reply.rejected(refused)
-    boards = touched_boards(state.store, fields)
     locked = _board_lock(state, reply, boards)
     if locked is not None:
         return locked
@@ -402,10 +415,10 @@ async def _run(
         _count(state, charged)
         assert charged.rejection is not None
         return reply.rejected(charged.rejection)
-    state.limiter.count_document(len(fields), ready.outcome.root_fields)
+    state.limiter.count_document(mutations, ready.outcome.root_fields)
 
     clock = state.clock
-    durations = state.server_time.plan(ready.operation_type, len(fields))
+    durations = state.server_time.plan(ready.operation_type, mutations)
     timeout = state.settings.call_timeout_seconds
     total = sum(durations)
     started = clock.monotonic()

@@ -49,7 +49,7 @@ from . import gql_errors
 from .complexity import ComplexityCalculator
 from .context import RequestContext, Timing
 from .cursors import CursorRegistry
-from .writes import mutation_fields
+from .writes import FREE_ROOT_FIELDS, mutation_fields
 
 try:  # graphql-core 3.3: build once, coerce the variables once, then execute
     from graphql import Executor
@@ -290,6 +290,22 @@ class Ready:
     @property
     def is_mutation(self) -> bool:
         return self.outcome.operation_type == "mutation"
+
+    def mutation_count(self) -> int:
+        """How many mutation aliases the document has (without coercing arguments
+        when its root selections are plain fields, the usual case)."""
+        if self._fields is not None:
+            return len(self._fields)
+        selections = self.operation.selection_set.selections
+        if not all(isinstance(s, FieldNode) for s in selections):
+            return -1  # fragments at the root: ask mutation_fields
+        return sum(
+            1
+            for s in selections
+            if isinstance(s, FieldNode)
+            and s.name.value not in FREE_ROOT_FIELDS
+            and not s.name.value.startswith("__")
+        )
 
     def mutation_fields(self, schema: GraphQLSchema) -> list[tuple[str, dict[str, Any]]]:
         """(name, coerced arguments) of each mutation alias, in the order they run."""

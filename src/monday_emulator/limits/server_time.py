@@ -45,6 +45,9 @@ class ServerTime:
     def plan(self, operation_type: str, mutations: int) -> list[float]:
         """The durations of a document's parts, in the order they run: one per
         mutation alias for a mutation document, one for a query."""
+        mean = self.settings.mutation_ms_mean if operation_type == "mutation" else 0.0
         if operation_type == "mutation":
-            return [self.draw(self.settings.mutation_ms_mean) for _ in range(mutations)]
+            if mean <= 0:
+                return [0.0] * mutations
+            return [self.draw(mean) for _ in range(mutations)]
         return [self.draw(self.settings.query_ms_mean)]
