@@ -18,7 +18,7 @@ from .graphql_api.execution import (
     execute_timed,
     prepare_document,
 )
-from .graphql_api.writes import touched_boards
+from .graphql_api.writes import FREE_ROOT_FIELDS, touched_boards
 from .limits.faults import FaultDecision
 from .limits.idempotency import KeptResponse, KeyRecord, body_hash, token_id
 from .limits.running import RunningDocument
@@ -82,10 +82,14 @@ async def run_document(
         # server time, or when others are running now. Without server time a
         # document runs at once and nothing can overlap it.
         if mutations < 0 or state.settings.mutation_ms_mean > 0 or len(state.running):
-            fields = ready.mutation_fields(state.schema)
-            mutations = len(fields)
-            boards = touched_boards(state.store, fields)
-    refused = state.limiter.admit_document(mutations, ready.outcome.root_fields, state.running)
+            aliases = ready.mutation_fields(state.schema)
+            mutations = len(aliases)
+            boards = touched_boards(state.store, aliases)
+    # the fields the per-field limits count: not ``complexity`` nor introspection
+    limited = tuple(
+        f for f in ready.outcome.root_fields if f not in FREE_ROOT_FIELDS and not f.startswith("__")
+    )
+    refused = state.limiter.admit_document(mutations, list(limited), state.running)
     if refused is not None:
         return reply.rejected(refused)
     locked = _board_lock(state, reply, boards)
@@ -96,7 +100,7 @@ async def run_document(
         _count(state, charged)
         assert charged.rejection is not None
         return reply.rejected(charged.rejection)
-    state.limiter.count_document(mutations, ready.outcome.root_fields)
+    state.limiter.count_document(mutations, list(limited))
 
     clock = state.clock
     durations = state.server_time.plan(ready.operation_type, mutations)
@@ -107,7 +111,7 @@ async def run_document(
     running = RunningDocument(
         reply.request_id,
         ready.operation_type,
-        tuple(ready.outcome.root_fields),
+        limited,
         boards,
         ends_at,
     )
