@@ -67,7 +67,12 @@ async def run_creates(client: MondayClient, items: int, batch: BatchSettings) ->
 
 
 async def throughput(args: argparse.Namespace) -> dict[str, Any]:
-    settings = EmulatorSettings(token=TOKEN, items_per_board=max(10_000, args.items + 100))
+    settings = EmulatorSettings(
+        token=TOKEN,
+        items_per_board=max(10_000, args.items + 100),
+        mutation_ms_mean=0,  # no server time: the client's own throughput
+        query_ms_mean=0,
+    )
     settings.update({"faults.latency_ms": args.latency_ms})
     batch = BatchSettings(items_per_request=args.batch, concurrency=args.concurrency)
     async with EmulatorServer(settings) as emu:
@@ -102,6 +107,8 @@ async def budget(args: argparse.Namespace) -> dict[str, Any]:
         window_seconds=args.window,
         max_complexity_per_query=min(args.budget, 5_000_000),
         items_per_board=max(10_000, args.items + 100),
+        mutation_ms_mean=0,  # no server time: the budget, not monday's pace
+        query_ms_mean=0,
     )
     rate = RateSettings(
         complexity_budget=args.budget,

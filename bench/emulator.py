@@ -1,10 +1,17 @@
 """Benchmark the monday emulator itself: item mutations per second over real HTTP.
 
 The emulator runs in one process, pinned to one core; the load generator runs in
-another process, pinned to the other core. Latency, faults and every limit are off
-(budget, per-minute, per-IP, concurrency and items per board are huge or disabled),
-so the figure is the emulator's own cost: HTTP, parsing, validation, pricing,
-execution and the JSON reply.
+another process, pinned to the other core. Latency, faults, server time and every
+limit are off (budget, per-minute, mutations per minute, per-IP, concurrency and items
+per board are huge or disabled), so the figure is the emulator's own cost: HTTP,
+parsing, validation, pricing, execution and the JSON reply.
+
+``--server-time-ms 400`` turns monday's server time on (each alias 400 ms on average,
+on the emulator's clock, run ``--clock-speed`` times faster than wall time): the
+figure is then bounded by server time, by design. All documents write to one board,
+so with the board lock on (``--board-lock 423``, monday's rule) only one runs at a
+time and the others get 423 (counted, not retried): use ``--concurrency 1`` for one
+writer, or ``--board-lock off`` to see concurrent writers.
 
 Each request is one aliased document of ``--batch`` ``create_item`` mutations (25 by
 default) in the shape this project's client sends: one operation whose variables are
@@ -17,6 +24,7 @@ parsed documents).
     .venv/bin/python bench/emulator.py --seconds 20 --concurrency 16
     .venv/bin/python bench/emulator.py --literal       # every document text differs
     .venv/bin/python bench/emulator.py --profile /tmp/emu.prof   # cProfile the server
+    .venv/bin/python bench/emulator.py --server-time-ms 400 --concurrency 1 --clock-speed 10
 
 It prints its figures (one JSON object) and is not a test.
 """
@@ -72,7 +80,9 @@ def _pin(core: int) -> int | None:
 # ---------------------------------------------------------------- server process
 
 
-def _serve(port_queue: Any, stop: Any, core: int | None, profile: str | None) -> None:
+def _serve(
+    port_queue: Any, stop: Any, core: int | None, profile: str | None, timing: dict[str, Any]
+) -> None:
     pinned = _pin(core) if core is not None else None
     from monday_emulator import EmulatorServer, EmulatorSettings
 
@@ -86,6 +96,11 @@ def _serve(port_queue: Any, stop: Any, core: int | None, profile: str | None) ->
         ip_requests_per_10s=None,
         daily_limit=None,
         items_per_board=10**9,
+        mutations_per_minute=None,
+        mutation_ms_mean=timing["server_time_ms"],
+        query_ms_mean=0,
+        clock_speed=timing["clock_speed"],
+        board_lock=timing["board_lock"],
     )
 
     async def main() -> None:
@@ -99,6 +114,8 @@ def _serve(port_queue: Any, stop: Any, core: int | None, profile: str | None) ->
                 {
                     "items_created": sum(1 for i in state.store.items.values()),
                     "errors": dict(state.stats.errors),
+                    "server_time": state.stats.to_dict()["server_time"],
+                    "board_lock": state.stats.to_dict()["board_lock"],
                 }
             )
 
@@ -176,6 +193,7 @@ async def _load(url: str, args: argparse.Namespace, server_pid: int) -> dict[str
     counter = 0
     created = 0
     failed = 0
+    refused: dict[int, int] = {}
     latencies: list[float] = []
     headers = {"Authorization": TOKEN, "API-Version": "2025-04", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=args.concurrency)
@@ -209,6 +227,9 @@ async def _load(url: str, args: argparse.Namespace, server_pid: int) -> dict[str
 
         async def one(body: bytes) -> dict[str, Any]:
             async with session.post(url, data=body, headers=headers) as resp:
+                if resp.status in (423, 429, 504):  # the writers' rules: counted
+                    refused[resp.status] = refused.get(resp.status, 0) + 1
+                    return {}
                 if resp.status != 200:
                     raise RuntimeError(f"HTTP {resp.status}: {(await resp.text())[:300]}")
                 return await resp.json()
@@ -230,7 +251,7 @@ async def _load(url: str, args: argparse.Namespace, server_pid: int) -> dict[str
                 data = reply.get("data") or {}
                 ok = sum(1 for i in range(args.batch) if data.get(f"op{i}"))
                 created += ok
-                failed += args.batch - ok
+                failed += args.batch - ok if data else 0
 
         cpu_before = _cpu_seconds(server_pid)
         own_before = time.process_time()
@@ -249,6 +270,7 @@ async def _load(url: str, args: argparse.Namespace, server_pid: int) -> dict[str
         "requests": len(latencies),
         "item_mutations": created,
         "failed_item_mutations": failed,
+        "refused_documents_by_status": refused,
         "item_mutations_per_second": round(created / elapsed, 1),
         "server_cpu_seconds": round(server_cpu, 3) if server_cpu is not None else None,
         "server_cpu_share": round(server_cpu / elapsed, 3) if server_cpu else None,
@@ -279,14 +301,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-pin", action="store_true", help="don't pin the processes to cores")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the server into FILE")
+    parser.add_argument(
+        "--server-time-ms", type=float, default=0.0, help="mean server time per alias (0: none)"
+    )
+    parser.add_argument("--clock-speed", type=float, default=1.0, help="emulated s per wall s")
+    parser.add_argument(
+        "--board-lock", default="423", choices=["423", "off", "corrupt"], help="board_lock"
+    )
     args = parser.parse_args(argv)
+    timing = {
+        "server_time_ms": args.server_time_ms,
+        "clock_speed": args.clock_speed,
+        "board_lock": args.board_lock,
+    }
 
     ctx = mp.get_context("spawn")
     port_queue = ctx.Queue()
     stop = ctx.Event()
     server = ctx.Process(
         target=_serve,
-        args=(port_queue, stop, None if args.no_pin else 0, args.profile),
+        args=(port_queue, stop, None if args.no_pin else 0, args.profile, timing),
         daemon=True,
     )
     server.start()
@@ -306,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         "batch": args.batch,
         "concurrency": args.concurrency,
         "documents": "literal values" if args.literal else "variables (same text each time)",
+        "server_time": timing,
         "cores": {
             "available": os.cpu_count(),
             "server_pinned_to": started["core"],  # None: not pinned

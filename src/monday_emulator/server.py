@@ -1,11 +1,12 @@
-"""The HTTP side: ``POST /v2`` (auth, API-Version, rate limits, faults, request ids),
-the aiohttp application factory and ``EmulatorServer`` for async callers."""
+"""The HTTP side: ``POST /v2`` up to the document (auth, API-Version, the request
+limits, faults, reading the body), then the document itself (``api_run.py``) in a
+task shielded from the handler, so that it runs to its end even when the client goes
+away; the aiohttp application factory and ``EmulatorServer`` for async callers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -17,11 +18,12 @@ from aiohttp import web
 from . import strict_json
 from .admin.routes import register_admin_routes
 from .admin.viewer import register_viewer
+from .api_run import drop, run_document
 from .clock import Clock
 from .graphql_api import versions
-from .graphql_api.execution import run_document
 from .limits.faults import FaultDecision
-from .limits.limiter import Rejection
+from .limits.limiter import rejection
+from .replies import Reply
 from .settings import EmulatorSettings
 from .state import BoardsArg, EmulatorState
 
@@ -32,29 +34,6 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 
 AppSetup = Callable[[web.Application, EmulatorState], None]
 
-EDGE_PAGES = {
-    502: "502 Bad Gateway",
-    503: "503 Service Temporarily Unavailable",
-    504: "504 Gateway Time-out",
-}
-
-
-def _dumps(body: Any) -> str:
-    # allow_nan=False: a reply with NaN or Infinity in it would not be JSON
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _internal_error(request_id: str) -> dict[str, Any]:
-    return {
-        "errors": [
-            {
-                "message": "Internal server error",
-                "extensions": {"code": "INTERNAL_SERVER_ERROR", "status_code": 500},
-            }
-        ],
-        "extensions": {"request_id": request_id},
-    }
-
 
 def _authorized(request: web.Request, settings: EmulatorSettings) -> bool:
     header = request.headers.get("Authorization", "").strip()
@@ -64,79 +43,6 @@ def _authorized(request: web.Request, settings: EmulatorSettings) -> bool:
         return True
     scheme, _, token = header.partition(" ")
     return settings.accept_bearer and scheme.lower() == "bearer" and token.strip() == settings.token
-
-
-def _rate_headers(state: EmulatorState) -> dict[str, str]:
-    s = state.settings
-    remaining, reset_in = state.limiter.budget()
-    window = int(s.window_seconds)
-    return {
-        "RateLimit-Policy": f'"complexity";q={s.complexity_budget};w={window}',
-        "RateLimit": f'"complexity";r={max(remaining, 0)};t={reset_in}',
-    }
-
-
-class _Reply:
-    """Builds responses that carry the request id, API-Version and rate headers."""
-
-    def __init__(self, state: EmulatorState, request_id: str, api_version: str) -> None:
-        self.state = state
-        self.request_id = request_id
-        self.api_version = api_version
-
-    def json(
-        self, status: int, body: dict[str, Any], retry_after: int | None = None
-    ) -> web.Response:
-        body = dict(body)
-        body.setdefault("extensions", {})["request_id"] = self.request_id
-        if "errors" in body:
-            body.setdefault("account_id", self.state.settings.account_id)
-        headers = {"API-Version": self.api_version, "X-Request-Id": self.request_id}
-        headers.update(_rate_headers(self.state))
-        if retry_after is not None:
-            headers["Retry-After"] = str(retry_after)
-        try:
-            text = _dumps(body)
-        except (TypeError, ValueError, RecursionError):
-            log.exception("reply could not be serialised")
-            status, text = 500, _dumps(_internal_error(self.request_id))
-        self.state.stats.by_status[str(status)] += 1
-        return web.Response(
-            status=status,
-            text=text,
-            content_type="application/json",
-            charset="utf-8",
-            headers=headers,
-        )
-
-    def rejected(self, rejection: Rejection) -> web.Response:
-        self.state.stats.rate_limited[rejection.code] += 1
-        return self.json(rejection.status, rejection.body(), retry_after=rejection.retry_in_seconds)
-
-    def edge(self, status: int) -> web.Response:
-        self.state.stats.by_status[str(status)] += 1
-        if status in EDGE_PAGES:
-            title = EDGE_PAGES[status]
-            page = f"<html><head><title>{title}</title></head><body><center><h1>{title}</h1></center></body></html>"
-            return web.Response(status=status, text=page, content_type="text/html")
-        body = {
-            "errors": [
-                {
-                    "message": "Internal server error",
-                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "status_code": status},
-                }
-            ],
-            "extensions": {"request_id": self.request_id},
-        }
-        return web.Response(status=status, text=_dumps(body), content_type="application/json")
-
-
-def _drop(request: web.Request) -> web.Response:
-    """Close the connection without a response: the client sees a disconnect."""
-    transport = request.transport
-    if transport is not None:
-        transport.abort()
-    return web.Response(status=499)
 
 
 async def _hang(state: EmulatorState, seconds: float) -> None:
@@ -155,7 +61,7 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
     decision = state.faults.decide()
     settings = state.settings
     version = versions.choose(request.headers.get("API-Version"), settings.api_version_default)
-    reply = _Reply(state, request_id, version.served)
+    reply = Reply(state, request_id, version.served)
 
     if not _authorized(request, settings):
         state.stats.errors["Unauthorized"] += 1
@@ -163,7 +69,7 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
             "errors": [
                 {
                     "message": "Not Authenticated",
-                    "extensions": {"code": "Unauthorized", "status_code": 401},
+                    "extensions": {"code": "Unauthorized", "status_code": 401, "error_data": {}},
                 }
             ]
         }
@@ -189,15 +95,37 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
     rejection = state.limiter.admit(peer)
     if rejection is not None:
         return reply.rejected(rejection)
+    handed_over = False
     try:
-        return await _serve(request, state, decision, reply)
+        received = await _receive(request, state, decision, reply)
+        if isinstance(received, web.StreamResponse):
+            return received
+        raw, payload = received
+        if settings.mutation_ms_mean == 0 and settings.query_ms_mean == 0:
+            # no server time: the document runs without a pause, nothing can stop it
+            handed_over = True
+            return await _process(request, state, decision, reply, raw, payload)
+        # From here on the request runs to its end even if the client goes away, as
+        # on monday: the task is shielded from the handler's cancellation.
+        task = asyncio.ensure_future(_process(request, state, decision, reply, raw, payload))
+        state.track(task)
+        handed_over = True
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():  # the emulator is shutting down
+                return web.Response(status=503, text="shutting down")
+            raise
     finally:
-        state.limiter.release()
+        if not handed_over:
+            state.limiter.release()
 
 
-async def _serve(
-    request: web.Request, state: EmulatorState, decision: FaultDecision, reply: _Reply
-) -> web.StreamResponse:
+async def _receive(
+    request: web.Request, state: EmulatorState, decision: FaultDecision, reply: Reply
+) -> web.StreamResponse | tuple[bytes, Any]:
+    """Apply the injected faults, read and parse the body: a response when the request
+    ends here (nothing ran), else (raw body, payload)."""
     stats = state.stats
     if decision.latency_ms > 0:
         stats.faults["latency"] += 1
@@ -209,13 +137,11 @@ async def _serve(
         return reply.edge(decision.status)
     if kind == "hang":
         await _hang(state, decision.hang_seconds)
-        return _drop(request)
+        return drop(request)
     if kind == "drop_before_apply":
-        return _drop(request)
+        return drop(request)
     if kind == "rate_limit":
-        return reply.rejected(
-            Rejection(decision.code, _rate_message(decision.code), decision.retry_in_seconds)
-        )
+        return reply.rejected(rejection(decision.code, float(decision.retry_in_seconds)))
 
     try:
         raw = await request.read()
@@ -225,7 +151,11 @@ async def _serve(
             "errors": [
                 {
                     "message": f"The request body is larger than {MAX_BODY_BYTES} bytes",
-                    "extensions": {"code": "RequestEntityTooLarge", "status_code": 413},
+                    "extensions": {
+                        "code": "RequestEntityTooLarge",
+                        "status_code": 413,
+                        "error_data": {"max_bytes": MAX_BODY_BYTES},
+                    },
                 }
             ]
         }
@@ -238,48 +168,30 @@ async def _serve(
             "errors": [
                 {
                     "message": f"Unexpected token in JSON body: {exc}",
-                    "extensions": {"code": "JsonParseException", "status_code": 400},
+                    "extensions": {
+                        "code": "JsonParseException",
+                        "status_code": 400,
+                        "error_data": {},
+                    },
                 }
             ]
         }
         return reply.json(400, body)
+    return raw, payload
 
+
+async def _process(
+    request: web.Request,
+    state: EmulatorState,
+    decision: FaultDecision,
+    reply: Reply,
+    raw: bytes,
+    payload: Any,
+) -> web.StreamResponse:
     try:
-        outcome = run_document(state, payload, reply.api_version, reply.request_id)
-    except Exception:
-        # a bug, not bad input: say so in monday's 500 shape rather than drop the socket
-        log.exception("request failed")
-        state.store.flush()
-        stats.errors["INTERNAL_SERVER_ERROR"] += 1
-        return reply.json(500, _internal_error(reply.request_id))
-    state.store.flush()  # committed before anyone hears about it
-    stats.complexity_charged += (
-        outcome.cost if outcome.rejection is None and outcome.body.get("data") is not None else 0
-    )
-    if outcome.operation_type:
-        label = outcome.operation_name or outcome.operation_type
-        stats.by_operation[label] += 1
-        for name in outcome.root_fields:
-            stats.by_root_field[name] += 1
-    for name in outcome.mutations_ok:
-        stats.mutations_applied[name] += 1
-    for code in outcome.error_codes:
-        stats.errors[code] += 1
-    if kind == "drop_after_apply":
-        return _drop(request)
-    if outcome.rejection is not None:
-        return reply.rejected(outcome.rejection)
-    return reply.json(outcome.status, outcome.body)
-
-
-def _rate_message(code: str) -> str:
-    return {
-        "COMPLEXITY_BUDGET_EXHAUSTED": "Complexity budget exhausted",
-        "RATE_LIMIT_EXCEEDED": "Rate limit exceeded",
-        "maxConcurrencyExceeded": "Concurrency limit exceeded",
-        "DAILY_LIMIT_EXCEEDED": "Daily limit exceeded",
-        "IP_RATE_LIMIT_EXCEEDED": "IP rate limit exceeded",
-    }.get(code, "Rate limit exceeded")
+        return await run_document(request, state, decision, reply, raw, payload)
+    finally:
+        state.limiter.release()
 
 
 def create_app(state: EmulatorState, setup: AppSetup | None = None) -> web.Application:
@@ -315,8 +227,10 @@ class EmulatorServer:
         state_file: str | Path | None = None,
         clock: Clock | None = None,
         setup_app: AppSetup | None = None,
+        handler_cancellation: bool = False,
     ) -> None:
         self.settings = settings or EmulatorSettings()
+        self.handler_cancellation = handler_cancellation
         self.host = host
         self.port = port
         self._boards = boards
@@ -356,7 +270,12 @@ class EmulatorServer:
         state.shutdown_event = asyncio.Event()
         self.state = state
         self.app = create_app(state, self._setup_app)
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
+        self._runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            shutdown_timeout=5.0,
+            handler_cancellation=self.handler_cancellation,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -367,6 +286,11 @@ class EmulatorServer:
     async def stop(self) -> None:
         if self.state is not None and self.state.shutdown_event is not None:
             self.state.shutdown_event.set()
+        if self.state is not None and self.state.tasks:
+            tasks = list(self.state.tasks)  # documents still running: the server goes away
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -12,6 +12,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
+BOARD_LOCK_MODES = ("423", "off", "corrupt")
+INVALID_INPUT_MODES = ("alias", "http500")
+SERVER_TIME_DISTRIBUTIONS = ("fixed", "uniform", "exponential", "lognormal")
+TOKEN_KINDS = ("personal", "app")
+
 FAULT_KINDS = (
     "status",
     "hang",
@@ -159,6 +164,27 @@ class EmulatorSettings:
     daily_limit: int | None = None
     ip_requests_per_10s: int | None = 5_000
 
+    # more throttles (docs/emulator.md, "Rules for writers")
+    mutations_per_minute: int | None = 2_000
+    field_concurrency_limit: int | None = None
+    field_requests_per_minute: int | None = None
+    daily_call_weight_points: int | None = 1_000_000
+    token_kind: str = "personal"
+    app_complexity_budget: int = 5_000_000
+
+    # time: the emulator's clock, server time per mutation, the 60-second limit
+    clock_speed: float = 1.0
+    mutation_ms_mean: float = 400.0
+    query_ms_mean: float = 50.0
+    server_time_distribution: str = "lognormal"
+    server_time_seed: int | None = None
+    call_timeout_seconds: float | None = 60.0
+
+    # rules for writers
+    board_lock: str = "423"
+    idempotency_ttl_seconds: float = 1_800.0
+    invalid_input_errors: str = "alias"
+
     # data limits
     items_per_board: int = 10_000
     status_labels_max: int = 40
@@ -170,6 +196,10 @@ class EmulatorSettings:
 
     # faults
     faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        for key in (*_CHOICES, *_NOT_NEGATIVE, *_POSITIVE):
+            _check(key, getattr(self, key))
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -199,6 +229,7 @@ class EmulatorSettings:
                 value = merged_costs
             else:
                 value = _coerce(hints[key], value, key)
+            _check(key, value)
             setattr(self, key, value)
 
     @classmethod
@@ -208,6 +239,28 @@ class EmulatorSettings:
         settings = cls()
         settings.update(parse_pairs(pairs))
         return settings
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "board_lock": BOARD_LOCK_MODES,
+    "invalid_input_errors": INVALID_INPUT_MODES,
+    "server_time_distribution": SERVER_TIME_DISTRIBUTIONS,
+    "token_kind": TOKEN_KINDS,
+}
+_NOT_NEGATIVE = ("mutation_ms_mean", "query_ms_mean", "idempotency_ttl_seconds")
+_POSITIVE = ("clock_speed", "call_timeout_seconds", "app_complexity_budget")
+
+
+def _check(key: str, value: Any) -> None:
+    """Values a setting can't take: an unknown mode, a negative time, a zero speed."""
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise ValueError(f"setting {key!r} must be one of {list(_CHOICES[key])}, got {value!r}")
+    if value is None:
+        return
+    if key in _NOT_NEGATIVE and value < 0:
+        raise ValueError(f"setting {key!r} can't be negative, got {value!r}")
+    if key in _POSITIVE and not value > 0:
+        raise ValueError(f"setting {key!r} must be above 0, got {value!r}")
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, Any]:

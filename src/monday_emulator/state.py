@@ -1,5 +1,6 @@
 """Everything one emulator instance holds: settings, clock, store, limits, faults,
-cursors, statistics, and the executable schema of each API version."""
+cursors, statistics, the executable schema of each API version, and the writers'
+rules (server time, the documents running now, idempotency keys)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from .graphql_api.cursors import CursorRegistry
 from .graphql_api.execution import DocumentCache
 from .graphql_api.schema import executable_schema
 from .limits.faults import FaultInjector
+from .limits.idempotency import IdempotencyStore
 from .limits.limiter import Limiter
+from .limits.running import RunningDocuments
+from .limits.server_time import ServerTime
 from .limits.stats import Stats
 from .settings import EmulatorSettings
 from .store.persistence import SqliteBackend
@@ -36,7 +40,11 @@ class EmulatorState:
         load_demo: bool = True,
     ) -> None:
         self.settings = settings or EmulatorSettings()
-        self.clock = clock or Clock()
+        if clock is None:
+            clock = Clock(speed=self.settings.clock_speed)
+        else:
+            self.settings.clock_speed = clock.speed  # a clock given keeps its own speed
+        self.clock = clock
         self.backend = SqliteBackend(state_file) if state_file else None
         self.store = Store(self.settings, self.clock, self.backend)
         self.limiter = Limiter(self.settings, self.clock)
@@ -45,6 +53,10 @@ class EmulatorState:
         self.stats = Stats()
         self.complexity = ComplexityCalculator(self.settings)
         self.documents = DocumentCache()
+        self.server_time = ServerTime(self.settings)
+        self.running = RunningDocuments()
+        self.idempotency = IdempotencyStore(self.clock, self.settings.idempotency_ttl_seconds)
+        self.tasks: set[asyncio.Task[Any]] = set()  # documents executing (shielded)
         self.shutdown_event: asyncio.Event | None = None
         if not self.store.boards:
             self.load_boards(initial_specs(boards, load_demo))
@@ -63,15 +75,28 @@ class EmulatorState:
         self.cursors.clear()
         self.limiter.reset()
         self.stats.reset()
+        self.idempotency.clear()
+        self.server_time.reseed()
         self.faults.configure(self.settings.faults)
         if specs:
             self.load_boards(specs)
 
     def update_settings(self, changes: dict[str, Any]) -> None:
+        if "clock_speed" in changes:  # a ManualClock refuses: check before changing anything
+            self.clock.set_speed(float(changes["clock_speed"]))
         self.settings.update(changes)
         self.cursors.ttl_seconds = self.settings.cursor_ttl_seconds
+        self.idempotency.ttl_seconds = self.settings.idempotency_ttl_seconds
+        if "server_time_seed" in changes:
+            self.server_time.reseed()
         if any(k == "faults" or k.startswith("faults.") for k in changes):
             self.faults.configure(self.settings.faults)
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """Keep a running document's task until it is done (``EmulatorServer.stop``
+        cancels what is left)."""
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     def close(self) -> None:
         self.store.flush()

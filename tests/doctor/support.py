@@ -40,7 +40,8 @@ def without_column(spec: dict[str, Any], column_id: str) -> dict[str, Any]:
 @contextmanager
 def emulator(boards: list[dict[str, Any]] | None = None) -> Iterator[ThreadedEmulator]:
     """An emulator on a free port with these boards (the demo board when None)."""
-    with run_in_thread(EmulatorSettings(token=TOKEN), boards=boards) as emu:
+    settings = EmulatorSettings(token=TOKEN, mutation_ms_mean=0, query_ms_mean=0)  # no server time
+    with run_in_thread(settings, boards=boards) as emu:
         yield emu
 
 

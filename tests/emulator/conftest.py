@@ -19,7 +19,10 @@ from monday_emulator import SMALL_BOARD, EmulatorServer, EmulatorSettings, Manua
 
 @pytest.fixture
 def settings() -> EmulatorSettings:
-    return EmulatorSettings(token="test-token")
+    """monday's limits, without server time: the server answers at once, so these
+    tests see the emulator's semantics, not its timing (the writers' rules tests
+    turn server time on)."""
+    return EmulatorSettings(token="test-token", mutation_ms_mean=0, query_ms_mean=0)
 
 
 @pytest.fixture

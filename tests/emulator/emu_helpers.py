@@ -3,7 +3,10 @@ endpoints, and where the reference files are."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +15,16 @@ import aiohttp
 from multidict import CIMultiDict
 
 from monday_emulator import (
+    SMALL_BOARD,
+    Clock,
     EmulatorServer,
+    EmulatorSettings,
     ManualClock,
+    builtin_spec,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "test-token"
 SMALL_BOARD_ID = "3000000001"
 SMALL_SUBITEMS_BOARD_ID = "3000000002"
 TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -65,11 +73,11 @@ class Api:
         query: str,
         variables: dict[str, Any] | None = None,
         *,
-        headers: dict[str, str] | None = None,
+        headers: dict[str, str | None] | None = None,
         raw: bytes | None = None,
         timeout: float | None = None,
     ) -> Reply:
-        sent = {"Authorization": self.token, "API-Version": "2025-04"}
+        sent: dict[str, Any] = {"Authorization": self.token, "API-Version": "2025-04"}
         if headers is not None:
             sent = {k: v for k, v in {**sent, **headers}.items() if v is not None}
         body = (
@@ -113,3 +121,50 @@ class Api:
             args,
         )
         return data["create_item"]["id"]
+
+    async def stats(self) -> dict[str, Any]:
+        status, body = await self.admin("GET", "/stats")
+        assert status == 200, body
+        return body
+
+    async def items(self, board_id: str = SMALL_BOARD_ID) -> list[str]:
+        """The names of the board's active items, in creation order."""
+        status, dump = await self.admin("GET", f"/boards/{board_id}?state=active")
+        assert status == 200, dump
+        return [item["name"] for item in dump["items"]]
+
+
+@asynccontextmanager
+async def serve(clock: Clock | None = None, **settings: Any) -> AsyncIterator[Api]:
+    """An emulator on a free loopback port with the small board, and a client for it.
+    ``settings`` override ``EmulatorSettings(token=TOKEN)``."""
+    server = EmulatorServer(
+        EmulatorSettings(token=TOKEN, **settings),
+        boards=[builtin_spec(SMALL_BOARD)],
+        clock=clock if clock is not None else ManualClock(),
+    )
+    await server.start()
+    try:
+        async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+            yield Api(server, session)
+    finally:
+        await server.stop()
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait (bounded, polling) until ``predicate()`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("the condition never held")
+        await asyncio.sleep(0.002)
+
+
+def create_items_document(names: list[str], board_id: str = SMALL_BOARD_ID) -> str:
+    """One mutation document creating an item per name, aliased ``a0``, ``a1``..."""
+    fields = " ".join(
+        f'a{i}: create_item(board_id: {board_id}, item_name: "{name}") {{ id }}'
+        for i, name in enumerate(names)
+    )
+    return f"mutation {{ {fields} }}"

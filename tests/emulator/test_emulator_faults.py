@@ -120,7 +120,9 @@ async def test_scripted_rate_limit(api: Api) -> None:
     assert reply.headers["Retry-After"] == "7"
     assert reply.body["errors"][0]["extensions"] == {
         "code": "RATE_LIMIT_EXCEEDED",
+        "status_code": 429,
         "retry_in_seconds": 7,
+        "error_data": {},
     }
     assert await _names(api) == []
 

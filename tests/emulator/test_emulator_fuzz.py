@@ -144,6 +144,8 @@ def _limits_off() -> EmulatorSettings:
         max_concurrency=None,
         ip_requests_per_10s=None,
         items_per_board=1_000_000,
+        mutation_ms_mean=0,  # no server time: random documents at the server's own pace
+        query_ms_mean=0,
     )
 
 

@@ -33,11 +33,13 @@ LAYERS: dict[str, int] = {
     f"{PACKAGE}.graphql_api": 2,
     f"{PACKAGE}.state": 3,
     f"{PACKAGE}.admin": 4,
-    f"{PACKAGE}.server": 5,
-    f"{PACKAGE}.threaded": 6,
-    f"{PACKAGE}.cli": 6,
-    f"{PACKAGE}.__main__": 7,
-    PACKAGE: 8,  # __init__.py: the public API, imports whatever it re-exports
+    f"{PACKAGE}.replies": 5,
+    f"{PACKAGE}.api_run": 6,
+    f"{PACKAGE}.server": 7,
+    f"{PACKAGE}.threaded": 8,
+    f"{PACKAGE}.cli": 8,
+    f"{PACKAGE}.__main__": 9,
+    PACKAGE: 10,  # __init__.py: the public API, imports whatever it re-exports
 }
 
 

@@ -41,7 +41,8 @@ def shared_client(emu: EmulatorServer, emu_clock: EmulatorClock, **kw) -> Monday
 
 
 def settings(**kw) -> EmulatorSettings:
-    return EmulatorSettings(token=TOKEN, **kw)
+    # no server time: these tests are about the client, not monday's timing
+    return EmulatorSettings(token=TOKEN, mutation_ms_mean=0, query_ms_mean=0, **kw)
 
 
 def create_ops(keys: list[str], group_id: str | None = None) -> list[documents.Op]:

@@ -17,7 +17,8 @@ from tests.report.support import TOKEN, Pipeline, plain_config
 def emulator() -> Iterator[ThreadedEmulator]:
     """A fresh emulator per test (50 ms): its own board and its own complexity budget,
     so runs in one test never wait for the budget another test spent."""
-    with run_in_thread(EmulatorSettings(token=TOKEN)) as emu:
+    # no server time: these tests are about the reports, not monday's timing
+    with run_in_thread(EmulatorSettings(token=TOKEN, mutation_ms_mean=0, query_ms_mean=0)) as emu:
         yield emu
 
 

@@ -9,7 +9,8 @@
 - ``GET  /admin/stats``            usage figures; ``POST /admin/stats/reset``
 - ``GET|POST|DELETE /admin/faults`` fault settings (POST replaces them)
 - ``GET|POST /admin/settings``     limits and other settings (POST is a partial update)
-- ``POST /admin/clock``            ``{"advance": seconds}`` moves the emulator's clock
+- ``POST /admin/clock``            ``{"advance": seconds}`` moves the emulator's clock,
+                                   ``{"speed": n}`` runs it n times faster than wall time
 - ``POST /admin/limits/reset``     start fresh budget / rate windows
 """
 
@@ -103,6 +104,10 @@ def register_admin_routes(app: web.Application, state: EmulatorState) -> None:
     async def stats(request: web.Request) -> web.Response:
         data = state.stats.to_dict()
         data["limits"] = state.limiter.snapshot()
+        data["executing"] = len(state.running)
+        data["board_lock"]["held"] = state.running.boards_held()
+        data["idempotency"]["keys_kept"] = len(state.idempotency)
+        data["clock"] = {"monotonic": state.clock.monotonic(), "speed": state.clock.speed}
         data["fault_requests_counted"] = state.faults.counter
         data["boards"] = len(state.store.boards)
         data["items"] = len(state.store.items)
@@ -145,10 +150,20 @@ def register_admin_routes(app: web.Application, state: EmulatorState) -> None:
     async def clock(request: web.Request) -> web.Response:
         try:
             body = await _body(request)
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object")
+            if "speed" in body:
+                state.update_settings({"clock_speed": body["speed"]})
             state.clock.advance(float(body.get("advance", 0)))
         except (ValueError, TypeError) as exc:
             return _fail(str(exc))
-        return _json({"now": state.clock.now().isoformat(), "monotonic": state.clock.monotonic()})
+        return _json(
+            {
+                "now": state.clock.now().isoformat(),
+                "monotonic": state.clock.monotonic(),
+                "speed": state.clock.speed,
+            }
+        )
 
     async def limits_reset(request: web.Request) -> web.Response:
         state.limiter.reset()

@@ -1,5 +1,9 @@
-"""Run one GraphQL request: parse, validate, price, charge, execute, and shape the
-result as monday does (application errors in ``errors`` with HTTP 200).
+"""Run one GraphQL request: parse, validate, price (``prepare_document``), charge
+(``charge_document``), execute (``execute_now`` without server time, ``execute_timed``
+with it), and shape the result as monday does (application errors in ``errors`` with
+HTTP 200; a document cut at the 60-second limit is HTTP 504, one stopped by invalid
+input in ``http500`` mode HTTP 500). The HTTP side decides what happens in between
+(idempotency keys, the board lock, the per-document limits).
 
 Parsing and validating a document depend on its text and its schema only (one schema
 per API version), so both are done once per distinct text and schema and kept in a
@@ -11,8 +15,9 @@ operation choice, variable coercion, price, charge, execution) runs on every req
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,14 +40,16 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from ..clock import Clock
 from ..errors import MondayError
-from ..limits.limiter import Charge, Limiter, Rejection
+from ..limits.limiter import Limiter, Rejection
 from ..settings import EmulatorSettings
 from ..store.store import Store
 from . import gql_errors
 from .complexity import ComplexityCalculator
-from .context import RequestContext
+from .context import RequestContext, Timing
 from .cursors import CursorRegistry
+from .writes import FREE_ROOT_FIELDS, mutation_fields
 
 try:  # graphql-core 3.3: build once, coerce the variables once, then execute
     from graphql import Executor
@@ -67,6 +74,7 @@ class ApiState(Protocol):
     limiter: Limiter
     store: Store
     cursors: CursorRegistry
+    clock: Clock
 
     def schema_for(self, api_version: str) -> GraphQLSchema: ...
 
@@ -82,7 +90,10 @@ class Outcome:
     cost: int = 0
     charged: int = 0
     mutations_ok: list[str] = field(default_factory=list)
+    mutations_executed: list[str] = field(default_factory=list)
     error_codes: list[str] = field(default_factory=list)
+    server_seconds: float = 0.0  # emulated server time the document took
+    cut: str | None = None  # "timeout" (HTTP 504) or "http500"
 
 
 def _error(message: str, code: str, **extra: Any) -> dict[str, Any]:
@@ -90,7 +101,8 @@ def _error(message: str, code: str, **extra: Any) -> dict[str, Any]:
 
 
 def _bad_request(message: str) -> Outcome:
-    return Outcome(400, {"errors": [_error(message, "BadRequest")]}, error_codes=["BadRequest"])
+    error = _error(message, "BadRequest", status_code=400, error_data={})
+    return Outcome(400, {"errors": [error]}, error_codes=["BadRequest"])
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
@@ -260,7 +272,58 @@ def _measure(root: Node) -> tuple[int, list[tuple[int, str]]]:
 # ---------------------------------------------------------------- one request
 
 
-def run_document(state: ApiState, payload: Any, api_version: str, request_id: str) -> Outcome:
+@dataclass
+class Ready:
+    """A valid document, priced, not yet charged nor run."""
+
+    prepared: Prepared
+    operation: OperationDefinitionNode
+    executor: Any  # graphql-core's Executor (3.3), or None (3.2)
+    variables: dict[str, Any]  # as sent
+    coerced: dict[str, Any]
+    context: RequestContext
+    outcome: Outcome
+    _fields: list[tuple[str, dict[str, Any]]] | None = None
+
+    @property
+    def operation_type(self) -> str:
+        return self.outcome.operation_type
+
+    @property
+    def is_mutation(self) -> bool:
+        return self.outcome.operation_type == "mutation"
+
+    def mutation_count(self) -> int:
+        """How many mutation aliases the document has (without coercing arguments
+        when its root selections are plain fields, the usual case)."""
+        if self._fields is not None:
+            return len(self._fields)
+        selections = self.operation.selection_set.selections
+        if not all(isinstance(s, FieldNode) for s in selections):
+            return -1  # fragments at the root: ask mutation_fields
+        return sum(
+            1
+            for s in selections
+            if isinstance(s, FieldNode)
+            and s.name.value not in FREE_ROOT_FIELDS
+            and not s.name.value.startswith("__")
+        )
+
+    def mutation_fields(self, schema: GraphQLSchema) -> list[tuple[str, dict[str, Any]]]:
+        """(name, coerced arguments) of each mutation alias, in the order they run."""
+        if self._fields is None:
+            self._fields = mutation_fields(
+                schema, self.operation, self.prepared.fragments, self.coerced
+            )
+        return self._fields
+
+
+def prepare_document(
+    state: ApiState, payload: Any, api_version: str, request_id: str
+) -> Outcome | Ready:
+    """Check and price a request body: an ``Outcome`` when it can't run (bad body,
+    parse, validation or variable errors, over the depth or complexity cap: nothing is
+    charged), else the ``Ready`` document."""
     if not isinstance(payload, dict):
         return _bad_request("The request body must be a JSON object")
     query = payload.get("query")
@@ -324,7 +387,7 @@ def run_document(state: ApiState, payload: Any, api_version: str, request_id: st
             context,
             variables,
             operation.name.value if operation.name else None,
-            is_awaitable=_never_awaitable,  # every resolver is synchronous
+            is_awaitable=_never_awaitable,  # every resolver is synchronous (no server time)
         )
         if isinstance(built, list):
             return _variable_failure(built, operation, variables)
@@ -364,36 +427,144 @@ def run_document(state: ApiState, payload: Any, api_version: str, request_id: st
         }
         outcome.error_codes = ["maxComplexityExceeded"]
         return outcome
-    charge = state.limiter.charge(cost)
+    return Ready(prepared, operation, executor, variables, coerced, context, outcome)
+
+
+def charge_document(state: ApiState, ready: Ready) -> Outcome | None:
+    """Spend the document's cost from its pool, or the 429 ``Outcome`` that refuses it
+    whole (nothing applied, nothing charged)."""
+    outcome = ready.outcome
+    charge = state.limiter.charge(outcome.cost, outcome.operation_type)
     if isinstance(charge, Rejection):
         outcome.status = charge.status
-        outcome.body = charge.body()
         outcome.rejection = charge
         return outcome
-    assert isinstance(charge, Charge)
-    outcome.charged = cost
-    context.charge = charge
+    outcome.charged = outcome.cost
+    ready.context.charge = charge
+    return None
 
+
+def execute_now(state: ApiState, ready: Ready) -> Outcome:
+    """Run a charged document at once (no server time): nothing else runs meanwhile."""
+    return _finish(ready, _run_sync(state, ready))
+
+
+def _run_sync(state: ApiState, ready: Ready) -> ExecutionResult:
+    executor = ready.executor
     if executor is not None:
         result = executor.execute_operation()
     else:  # pragma: no cover - graphql-core 3.2
-        result = execute(
-            schema,
-            prepared.document,
-            context_value=context,
-            variable_values=variables,
-            operation_name=operation.name.value if operation.name else None,
-            is_awaitable=_never_awaitable,
-        )
+        result = _execute_32(state, ready, _never_awaitable)
     assert isinstance(result, ExecutionResult)
+    return result
+
+
+async def execute_timed(state: ApiState, ready: Ready, durations: list[float]) -> Outcome:
+    """Run a charged document with server time: each mutation alias after its duration
+    (a query document after its one duration), cut at ``call_timeout_seconds``."""
+    clock = state.clock
+    timeout = state.settings.call_timeout_seconds
+    context = ready.context
+    timing = Timing(clock, deque(durations), clock.monotonic(), timeout)
+    if ready.is_mutation:
+        context.timing = timing
+        executor = ready.executor
+        if executor is not None:
+            executor.is_awaitable = inspect.iscoroutine
+            result: Any = executor.execute_operation()
+        else:  # pragma: no cover - graphql-core 3.2
+            result = _execute_32(state, ready, inspect.iscoroutine)
+        if inspect.isawaitable(result):
+            result = await result
+    else:
+        duration = timing.next_duration(0.0)
+        if timeout is not None and duration > timeout:
+            await clock.sleep_until(timing.started + timeout)
+            timing.elapsed = timeout
+            context.cut = "timeout"
+            result = ExecutionResult(data=None)
+        else:
+            await clock.sleep_until(timing.started + duration)
+            timing.elapsed = duration
+            result = _run_sync(state, ready)  # the reads happen once the time has passed
+    assert isinstance(result, ExecutionResult)
+    outcome = _finish(ready, result)
+    outcome.server_seconds = timing.elapsed
+    return outcome
+
+
+def _finish(ready: Ready, result: ExecutionResult) -> Outcome:
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
-        formatted = [format_error(e) for e in result.errors]
-        body["errors"] = formatted
-        outcome.error_codes = [e.get("extensions", {}).get("code", "") for e in formatted]
-    outcome.body = body
+        body["errors"] = [format_error(e) for e in result.errors]
+    return _finish_outcome(ready, body)
+
+
+def _finish_outcome(ready: Ready, body: dict[str, Any]) -> Outcome:
+    outcome = ready.outcome
+    context = ready.context
     outcome.mutations_ok = list(context.mutations_ok)
+    outcome.mutations_executed = list(context.mutations_executed)
+    outcome.cut = context.cut
+    if context.cut == "timeout":
+        outcome.status = 504
+        outcome.body = cut_body(
+            "REQUEST_TIMEOUT",
+            "The request timed out: monday stops every call after "
+            f"{_seconds(context.settings.call_timeout_seconds)} seconds. The mutations "
+            "that finished by then are applied, the others are not",
+            504,
+            {"timeout_seconds": context.settings.call_timeout_seconds},
+        )
+        outcome.error_codes = ["REQUEST_TIMEOUT"]
+        return outcome
+    if context.cut == "http500":
+        outcome.status = 500
+        outcome.body = cut_body("INTERNAL_SERVER_ERROR", "Internal server error", 500, {})
+        outcome.error_codes = ["INTERNAL_SERVER_ERROR"]
+        return outcome
+    outcome.body = body
+    outcome.error_codes = [e.get("extensions", {}).get("code", "") for e in body.get("errors", ())]
     return outcome
+
+
+def cut_body(code: str, message: str, status: int, error_data: dict[str, Any]) -> dict[str, Any]:
+    """A whole-document failure in monday's shape: no ``data``, one error."""
+    return {
+        "errors": [
+            {
+                "message": message,
+                "extensions": {"code": code, "status_code": status, "error_data": error_data},
+            }
+        ]
+    }
+
+
+def _seconds(value: float | None) -> str:
+    return "no" if value is None else f"{value:g}"
+
+
+def _execute_32(state: ApiState, ready: Ready, awaitable: Any) -> Any:  # pragma: no cover
+    operation = ready.operation
+    return execute(
+        state.schema_for(ready.context.api_version),
+        ready.prepared.document,  # type: ignore[arg-type]
+        context_value=ready.context,
+        variable_values=ready.variables,
+        operation_name=operation.name.value if operation.name else None,
+        is_awaitable=awaitable,
+    )
+
+
+def run_document(state: ApiState, payload: Any, api_version: str, request_id: str) -> Outcome:
+    """Prepare, charge and run a document at once, without server time."""
+    ready = prepare_document(state, payload, api_version, request_id)
+    if isinstance(ready, Outcome):
+        return ready
+    refused = charge_document(state, ready)
+    if refused is not None:
+        return refused
+    return execute_now(state, ready)
 
 
 def _variable_failure(

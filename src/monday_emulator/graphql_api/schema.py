@@ -13,6 +13,9 @@ emulator's own, which never reach a served schema:
 
 They mark types, fields, arguments, input fields and enum values. A union member or
 an interface implementation whose type a version lacks is dropped with the type.
+
+Each mutation resolver is wrapped to run in order with its server time
+(``running.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from graphql import (
     print_ast,
 )
 
-from . import versions
+from . import running, versions
 from .resolvers import install
 
 SCHEMA_FILE = "schema.graphql"
@@ -131,6 +134,7 @@ def version_sdl(version: str, dropped: Iterable[str] = ()) -> str:
 def _build(version: str, dropped: frozenset[str]) -> GraphQLSchema:
     schema = build_ast_schema(version_document(version, dropped))
     install(schema)
+    running.install(schema)  # aliases in order, with server time, cut at the limit
     return schema
 
 

@@ -17,7 +17,20 @@ class Stats:
     rate_limited: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     mutations_applied: Counter[str] = field(default_factory=Counter)
+    mutations_executed: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    # rules for writers
+    lock_overlaps: int = 0
+    lock_rejected: int = 0
+    lock_corruptions: int = 0
+    keyed_executions: int = 0
+    replays: int = 0
+    key_conflicts: int = 0
+    key_mismatches: int = 0
+    server_seconds: float = 0.0
+    timed_documents: int = 0
+    timeouts: int = 0
+    invalid_input_500s: int = 0
 
     def reset(self) -> None:
         fresh = Stats()
@@ -34,5 +47,24 @@ class Stats:
             "faults_injected": dict(self.faults),
             "mutations_applied": dict(self.mutations_applied),
             "mutations_applied_total": sum(self.mutations_applied.values()),
+            "mutations_executed": dict(self.mutations_executed),
+            "mutations_executed_total": sum(self.mutations_executed.values()),
             "errors_by_code": dict(self.errors),
+            "board_lock": {
+                "overlaps": self.lock_overlaps,
+                "rejected": self.lock_rejected,
+                "corruptions": self.lock_corruptions,
+            },
+            "idempotency": {
+                "keyed_executions": self.keyed_executions,
+                "replays": self.replays,
+                "conflicts": self.key_conflicts,
+                "mismatches": self.key_mismatches,
+            },
+            "server_time": {
+                "seconds": round(self.server_seconds, 3),
+                "documents": self.timed_documents,
+            },
+            "timeouts": self.timeouts,
+            "invalid_input_500s": self.invalid_input_500s,
         }
