@@ -16,10 +16,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from sync_order_list.sample.generator import generate_rows
-from sync_order_list.sync.run import SyncOptions
 from tests.sync.harness import TOKEN, Pipeline
 
 N = 30
@@ -250,9 +249,12 @@ def test_a_run_restarted_after_30_minutes_looks_up_and_sends_only_what_differs(
     documents = Table(pipeline.cfg.settings.tables.documents, MetaData(
         schema=pipeline.cfg.env.db_schema), autoload_with=pipeline.engine)  # fmt: skip
     with pipeline.engine.begin() as conn:
-        conn.execute(
-            update(documents).values(created_at=documents.c.created_at - timedelta(minutes=31))
-        )
+        for key, created in conn.execute(select(documents.c.doc_key, documents.c.created_at)):
+            conn.execute(
+                update(documents)
+                .where(documents.c.doc_key == key)
+                .values(created_at=created - timedelta(minutes=31))
+            )
     # meanwhile one adopted order changed in one column
     changed = next(iter(pipeline.orders()))
     for row in rows:
@@ -274,17 +276,39 @@ def test_a_run_restarted_after_30_minutes_looks_up_and_sends_only_what_differs(
 def test_lookups_off_and_no_answer_leaves_rows_in_flight_not_recreated(
     pipeline: Pipeline,
 ) -> None:
-    """A document that never gets an answer stays journaled; with lookups off nothing
-    guesses: its rows stay in flight and the next run replays it."""
+    """A document of creates that never gets an answer (monday ran it; every answer is
+    lost, resends included) stays journaled; with lookups off nothing guesses: its rows
+    stay in flight, nothing is created twice, and the next run replays it."""
+    import asyncio
+
+    from sync_order_list.errors import MondayTransportError
+    from sync_order_list.monday.transport import AiohttpTransport
+
+    class AnswersLost(AiohttpTransport):
+        async def send(self, request):  # type: ignore[no-untyped-def]
+            response = await super().send(request)
+            if b"create_item(" in request.body:
+                raise MondayTransportError("connection lost awaiting the response", sent=True)
+            return response
+
     pipeline.settings(**FAST)
     pipeline.generate(6)
     pipeline.merge()
-    pipeline.configure(batch={"items_per_request": 6, "max_retries": 1,
-                              "backoff_base_seconds": 0.01})  # fmt: skip
-    pipeline.faults(script=[{"at": n, "kind": "drop_after_apply"} for n in range(3, 12)])
-    report = pipeline.sync(lookups=False)
+    pipeline.configure(
+        batch={"items_per_request": 6, "max_retries": 2, "backoff_base_seconds": 0.01}
+    )
+    transport = AnswersLost()
+    try:
+        report = pipeline.sync(lookups=False, transport=transport)
+    finally:
+        asyncio.run(transport.aclose())
     assert report.outcome == "partial"
-    pipeline.faults()
-    report = pipeline.sync(lookups=False, options=SyncOptions())
+    assert len(pipeline.board()["items"]) == 6  # monday ran it once: the resends replayed
+    stats = pipeline.admin("/stats")
+    assert stats["idempotency"]["replays"] >= 2
+    orders = pipeline.orders().values()
+    assert all(o["monday_item_id"] is None and o["sync_doc_key"] for o in orders)
+    report = pipeline.sync(lookups=False)
     assert report.outcome == "success", report.tally.errors
+    assert report.tally.replayed >= 1 and report.tally.adopted == 0
     pipeline.assert_board_matches_database()

@@ -52,7 +52,7 @@ from sync_order_list.monday.documents import ComposedDocument
 from sync_order_list.monday.scheduler import Slot
 from sync_order_list.monday.schema import BoardSchema
 from sync_order_list.sync.clock import utcnow
-from sync_order_list.sync.groups import Groups
+from sync_order_list.sync.groups import GroupOutcome, Groups
 from sync_order_list.sync.journal import JournalEntry
 from sync_order_list.sync.lanes import Lane, ServerTime, by_row
 from sync_order_list.sync.operations import Operation, OpKind, Plan
@@ -177,7 +177,11 @@ class Executor:
         self.item_ids.update({o.record_uuid: o.item_id for o in claimed.orders if o.item_id})
         needed = list(dict.fromkeys(op.group_title for op in plan.item_ops if op.group_title))
         if needed and not self.stopping:
-            outcome = await self._guard(self.groups.ensure(needed))
+            try:
+                outcome = await self._guard(self.groups.ensure(needed))
+            except MondayError as exc:  # the board's groups could not be read or made
+                reason = f"could not read or create it ({exc}); the next run tries again"
+                outcome = GroupOutcome(errors={t: f"group {t!r}: {reason}" for t in needed})
             if outcome is not None:
                 self.group_ids.update(outcome.ids)
                 self.group_errors.update(outcome.errors)
@@ -567,6 +571,9 @@ class Executor:
         rest = [op for op in ops if op.row not in found]
         if not rest:
             return
+        if not cut:  # a 500: narrow it down (bisection ends by itself, at single rows)
+            await self._split(lane, rest, rounds, reason)
+            return
         if rounds + 1 >= MAX_UNKNOWN_ROUNDS:
             await self._fail_rows(
                 _rows(rest),
@@ -575,10 +582,7 @@ class Executor:
                 unknown=any(op.kind.creates for op in rest),
             )
             return
-        if cut:
-            await self._run_chunk(lane, rest, rounds=rounds + 1)
-        else:
-            await self._split(lane, rest, rounds + 1, reason)
+        await self._run_chunk(lane, rest, rounds=rounds + 1)
 
     async def _lookup(self, ops: list[Operation]) -> dict[RowRef, str]:
         found: dict[RowRef, str] = {}

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sync_order_list.config import Settings
+from sync_order_list.errors import MondayAuthError, MondayError, MondayRateLimitError
 from sync_order_list.monday import MondayClient
 from sync_order_list.monday.schema import BoardSchema
 from sync_order_list.sync.executor import Executor
@@ -125,15 +126,25 @@ async def _look_up(
         out.unsettled_orders |= {o.record_uuid for o in creates}
         creates = []
     adopted: list[Adopted] = []
+    mapped = list(dict.fromkeys(settings.monday.items.columns.values()))
+    found = None
     if creates:
-        mapped = list(dict.fromkeys(settings.monday.items.columns.values()))
-        found = await find_items_by_key(
-            client,
-            schema.items.id,
-            settings.monday.business_key_column,
-            [o.key for o in creates],
-            column_ids=mapped,
-        )
+        try:
+            found = await find_items_by_key(
+                client,
+                schema.items.id,
+                settings.monday.business_key_column,
+                [o.key for o in creates],
+                column_ids=mapped,
+            )
+        except (MondayAuthError, MondayRateLimitError):
+            raise
+        except MondayError as exc:  # unsettled: never created again on a guess
+            log.warning("looking up %d rows in flight failed (%s): left for the next run",
+                        len(creates), exc)  # fmt: skip
+            out.unsettled_orders |= {o.record_uuid for o in creates}
+            creates = []
+    if creates and found is not None:
         for order in creates:
             item = found.items.get(order.key)
             if item is None:
@@ -171,13 +182,21 @@ async def _look_up(
             for ln in line_creates
         }
         columns = settings.monday.subitems.columns
-        subs = await find_subitems(
-            client,
-            list(parent.values()),
-            columns.get("size_code"),
-            name_of,
-            qty_column=columns.get("qty"),
-        )
+        try:
+            subs = await find_subitems(
+                client,
+                list(parent.values()),
+                columns.get("size_code"),
+                name_of,
+                qty_column=columns.get("qty"),
+            )
+        except (MondayAuthError, MondayRateLimitError):
+            raise
+        except MondayError as exc:
+            log.warning("looking up %d lines in flight failed (%s): left for the next run",
+                        len(line_creates), exc)  # fmt: skip
+            out.unsettled_lines |= {ln.line_id for ln in line_creates}
+            line_creates, subs = [], {}
         for ln in line_creates:
             hit = subs.get((parent[ln.line_id], ln.size_code))
             if hit is not None:
