@@ -216,6 +216,7 @@ def _die_once(pipeline: Pipeline) -> None:
             conn.execute(update(t).values(claim_expires_at=None))
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_run_restarted_within_30_minutes_replays(pipeline: Pipeline) -> None:
     pipeline.settings(**FAST)
     pipeline.generate(N)
@@ -233,6 +234,7 @@ def test_a_run_restarted_within_30_minutes_replays(pipeline: Pipeline) -> None:
     pipeline.assert_board_matches_database()
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_run_restarted_after_30_minutes_looks_up_and_sends_only_what_differs(
     pipeline: Pipeline,
 ) -> None:

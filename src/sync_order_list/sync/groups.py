@@ -84,27 +84,29 @@ class Groups:
         on_board = await find_groups(self.client, self.board_id)
         await self._repair_duplicates(on_board, set(pending), out)
         creating: list[str] = []
+        unseen: dict[str, str] = {}  # recorded ids the last board read did not show
         rounds = 0
         while pending or creating:
             rows = await asyncio.to_thread(self.claims.rows)
             waiting: list[str] = []
+            reread = False
             for title in pending:
-                decision = self._decide(title, on_board.get(title, []), rows.get(title), wait)
+                row = rows.get(title)
+                decision = self._decide(title, on_board.get(title, []), row, wait, unseen)
                 if decision == "use":
-                    group_id = self._pick(on_board[title], rows.get(title))
+                    group_id = self._pick(on_board[title], row)
                     out.ids[title] = group_id
-                    if rows.get(title) is None or rows[title].group_id != group_id:
+                    if row is None or row.group_id != group_id:
                         await asyncio.to_thread(
                             self.claims.record, title, group_id, self.run_id, utcnow()
                         )
-                elif decision == "recorded":
-                    out.ids[title] = rows[title].group_id
                 elif decision == "claim":
-                    if await self._claim(title, rows.get(title)):
+                    if await self._claim(title, row):
                         creating.append(title)
                     else:
                         waiting.append(title)
                 else:
+                    reread |= decision == "reread"
                     waiting.append(title)
             if creating:
                 rounds += 1
@@ -126,6 +128,9 @@ class Groups:
                 elif creating:
                     creating = await self._create(creating, out)
             pending = waiting
+            if reread and not creating:
+                on_board = await find_groups(self.client, self.board_id)
+                continue  # decide again on what the board shows now
             if pending or creating:
                 if utcnow() > deadline:
                     for title in pending:
@@ -136,23 +141,30 @@ class Groups:
                     pending = []
                     if not creating:
                         break
-                # waiting runs watch the database (the creator records the id there);
-                # a creator with an unknown outcome reads the board again next round
+                # waiting runs watch the database (the creator records the id there)
                 await asyncio.sleep(POLL_SECONDS if pending else self.lookup_delay)
         return out
 
     # -- decisions ---------------------------------------------------------------------
-    def _decide(self, title: str, ids: list[str], row: GroupRow | None, wait: timedelta) -> str:
-        """use (on the board) | recorded (another run just made it) | claim | wait."""
+    def _decide(
+        self,
+        title: str,
+        ids: list[str],
+        row: GroupRow | None,
+        wait: timedelta,
+        unseen: dict[str, str],
+    ) -> str:
+        """use (on the board) | claim (make it) | reread (the database knows an id the
+        board did not show: read the board again before believing either) | wait."""
         if ids:
             return "use"
         if row is None:
             return "claim"
         if not row.claimed:
-            recent = row.created_at is not None and utcnow() - row.created_at < wait
-            if recent and row.run_id not in (None, self.run_id):
-                return "recorded"  # another run made it after our read of the board
-            return "claim"  # recorded, but gone from the board: make it again
+            if unseen.get(title) == row.group_id:
+                return "claim"  # recorded, but gone from the board: make it again
+            unseen[title] = row.group_id
+            return "reread"
         if row.run_id == self.run_id:
             return "claim"
         stale = row.created_at is None or utcnow() - row.created_at > wait

@@ -41,6 +41,7 @@ class Recovery:
     """What recovery did; ``unsettled`` rows stay in flight and out of this run's plan."""
 
     replayed: int = 0  # documents replayed under their key
+    replayed_rows: int = 0  # rows those documents carried
     adopted: int = 0  # rows found on the board by lookup
     looked_up: int = 0  # rows looked up
     unsettled_orders: set[str] = field(default_factory=set)
@@ -48,7 +49,13 @@ class Recovery:
 
     @property
     def rows(self) -> int:
-        return self.looked_up + len(self.unsettled_orders) + len(self.unsettled_lines)
+        """Rows in flight that recovery dealt with (settled or left in flight)."""
+        return (
+            self.replayed_rows
+            + self.looked_up
+            + len(self.unsettled_orders)
+            + len(self.unsettled_lines)
+        )
 
 
 async def recover(
@@ -79,6 +86,7 @@ async def recover(
     handled_orders, handled_lines = _carried(replayable)
     for entry in replayable:
         out.replayed += 1
+        out.replayed_rows += len(entry.rows)
         if not await executor.replay(entry):
             log.warning("document %s still unanswered: its rows stay in flight", entry.key)
             out.unsettled_orders |= {r.id for r in entry.rows if r.table == "order"}
