@@ -30,14 +30,15 @@ LAYERS: dict[str, int] = {
     f"{PACKAGE}.strict_json": 0,
     f"{PACKAGE}.store": 1,
     f"{PACKAGE}.limits": 1,
-    f"{PACKAGE}.graphql_api": 2,
-    f"{PACKAGE}.state": 3,
-    f"{PACKAGE}.admin": 4,
-    f"{PACKAGE}.server": 5,
-    f"{PACKAGE}.threaded": 6,
-    f"{PACKAGE}.cli": 6,
-    f"{PACKAGE}.__main__": 7,
-    PACKAGE: 8,  # __init__.py: the public API, imports whatever it re-exports
+    f"{PACKAGE}.bulk": 2,  # bulk import jobs: on the store, under the GraphQL layer
+    f"{PACKAGE}.graphql_api": 3,
+    f"{PACKAGE}.state": 4,
+    f"{PACKAGE}.admin": 5,
+    f"{PACKAGE}.server": 6,
+    f"{PACKAGE}.threaded": 7,
+    f"{PACKAGE}.cli": 7,
+    f"{PACKAGE}.__main__": 8,
+    PACKAGE: 9,  # __init__.py: the public API, imports whatever it re-exports
 }
 
 
