@@ -9,6 +9,7 @@ from typing import Any
 
 from graphql import GraphQLSchema
 
+from .bulk import BulkJobs
 from .clock import Clock
 from .graphql_api.complexity import ComplexityCalculator
 from .graphql_api.cursors import CursorRegistry
@@ -45,6 +46,7 @@ class EmulatorState:
         self.stats = Stats()
         self.complexity = ComplexityCalculator(self.settings)
         self.documents = DocumentCache()
+        self.bulk = BulkJobs(self.settings, self.clock, self.store)  # bulk import jobs
         self.shutdown_event: asyncio.Event | None = None
         if not self.store.boards:
             self.load_boards(initial_specs(boards, load_demo))
@@ -63,6 +65,7 @@ class EmulatorState:
         self.cursors.clear()
         self.limiter.reset()
         self.stats.reset()
+        self.bulk.reset()
         self.faults.configure(self.settings.faults)
         if specs:
             self.load_boards(specs)
