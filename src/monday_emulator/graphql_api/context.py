@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..bulk.jobs import BulkJobs
 from ..limits.limiter import Charge
 from ..settings import EmulatorSettings
 from ..store.store import Store
@@ -20,3 +21,4 @@ class RequestContext:
     request_id: str
     charge: Charge | None = None  # set once the document is priced and charged
     mutations_ok: list[str] = field(default_factory=list)
+    bulk: BulkJobs | None = None  # bulk import jobs (ingest_items, fetch_job_status)

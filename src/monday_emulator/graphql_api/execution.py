@@ -35,6 +35,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from ..bulk.jobs import BulkJobs
 from ..errors import MondayError
 from ..limits.limiter import Charge, Limiter, Rejection
 from ..settings import EmulatorSettings
@@ -67,6 +68,7 @@ class ApiState(Protocol):
     limiter: Limiter
     store: Store
     cursors: CursorRegistry
+    bulk: BulkJobs  # bulk import: the hourly job limit, the jobs
 
     def schema_for(self, api_version: str) -> GraphQLSchema: ...
 
@@ -314,6 +316,7 @@ def run_document(state: ApiState, payload: Any, api_version: str, request_id: st
         cursors=state.cursors,
         api_version=api_version,
         request_id=request_id,
+        bulk=state.bulk,
     )
     executor: Any = None
     if Executor is not None:
@@ -363,6 +366,11 @@ def run_document(state: ApiState, payload: Any, api_version: str, request_id: st
             ]
         }
         outcome.error_codes = ["maxComplexityExceeded"]
+        return outcome
+    # bulk import: job starts past the hourly job limit refuse the document whole (429)
+    refusal = state.bulk.admit(outcome.operation_type, outcome.root_fields)
+    if refusal is not None:
+        outcome.status, outcome.body, outcome.rejection = refusal.status, refusal.body(), refusal
         return outcome
     charge = state.limiter.charge(cost)
     if isinstance(charge, Rejection):

@@ -39,6 +39,7 @@ from graphql import (
 )
 
 from . import versions
+from .bulk_resolvers import install_bulk
 from .resolvers import install
 
 SCHEMA_FILE = "schema.graphql"
@@ -131,6 +132,7 @@ def version_sdl(version: str, dropped: Iterable[str] = ()) -> str:
 def _build(version: str, dropped: frozenset[str]) -> GraphQLSchema:
     schema = build_ast_schema(version_document(version, dropped))
     install(schema)
+    install_bulk(schema)  # ingest_items, backfill_items, fetch_job_status (2026-07+)
     return schema
 
 
