@@ -19,6 +19,7 @@ from . import strict_json
 from .admin.routes import register_admin_routes
 from .admin.viewer import register_viewer
 from .api_run import drop, run_document
+from .bulk.routes import register_bulk_routes
 from .clock import Clock
 from .graphql_api import versions
 from .limits.faults import FaultDecision
@@ -203,6 +204,7 @@ def create_app(state: EmulatorState, setup: AppSetup | None = None) -> web.Appli
     app[STATE_KEY] = state
     app.router.add_post("/v2", api_handler)
     register_admin_routes(app, state)
+    register_bulk_routes(app, state.bulk)  # upload and report URLs, /admin/bulk/jobs
     if setup is not None:
         setup(app, state)
     register_viewer(app, state)

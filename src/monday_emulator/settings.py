@@ -125,6 +125,9 @@ DEFAULT_MUTATION_COSTS: dict[str, int] = {
     "delete_board": 10_000,
     "create_column": 10_000,
     "change_column_title": 10_000,
+    # bulk import (API 2026-07+): monday publishes no cost; priced as the other mutations
+    "ingest_items": 10_000,
+    "backfill_items": 10_000,
 }
 
 
@@ -193,6 +196,19 @@ class EmulatorSettings:
     cursor_ttl_seconds: float = 3600.0
     long_text_max_chars: int | None = 2_000
     name_max_chars: int = 255
+
+    # bulk import (ingest_items / backfill_items, API 2026-07+; docs/emulator.md,
+    # "Bulk import", gives each source or says it is an assumption)
+    user_is_admin: bool = True  # the token's user is an account admin (backfill_items)
+    bulk_jobs_per_hour: int | None = 100  # job starts, both mutations together
+    bulk_ingest_items_per_hour: int | None = 19_000  # ingest creates + updates per account
+    bulk_window_seconds: float = 3600.0  # the rolling hour of the two budgets above
+    bulk_ingest_max_rows: int = 10_000
+    bulk_backfill_max_rows: int = 20_000
+    bulk_max_file_bytes: int = 150_000_000  # 150 MB
+    bulk_upload_url_ttl_seconds: float = 600.0
+    bulk_report_url_ttl_seconds: float = 600.0
+    bulk_rows_per_second: float | None = 50.0  # assumption: monday publishes no rate
 
     # faults
     faults: FaultConfig = field(default_factory=FaultConfig)

@@ -10,6 +10,7 @@ from typing import Any
 
 from graphql import GraphQLSchema
 
+from .bulk import BulkJobs
 from .clock import Clock
 from .graphql_api.complexity import ComplexityCalculator
 from .graphql_api.cursors import CursorRegistry
@@ -57,6 +58,7 @@ class EmulatorState:
         self.running = RunningDocuments()
         self.idempotency = IdempotencyStore(self.clock, self.settings.idempotency_ttl_seconds)
         self.tasks: set[asyncio.Task[Any]] = set()  # documents executing (shielded)
+        self.bulk = BulkJobs(self.settings, self.clock, self.store)  # bulk import jobs
         self.shutdown_event: asyncio.Event | None = None
         if not self.store.boards:
             self.load_boards(initial_specs(boards, load_demo))
@@ -77,6 +79,7 @@ class EmulatorState:
         self.stats.reset()
         self.idempotency.clear()
         self.server_time.reseed()
+        self.bulk.reset()
         self.faults.configure(self.settings.faults)
         if specs:
             self.load_boards(specs)

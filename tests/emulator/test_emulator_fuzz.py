@@ -146,6 +146,7 @@ def _limits_off() -> EmulatorSettings:
         items_per_board=1_000_000,
         mutation_ms_mean=0,  # no server time: random documents at the server's own pace
         query_ms_mean=0,
+        bulk_jobs_per_hour=None,  # random documents may start many import jobs
     )
 
 

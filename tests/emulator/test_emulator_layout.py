@@ -30,16 +30,17 @@ LAYERS: dict[str, int] = {
     f"{PACKAGE}.strict_json": 0,
     f"{PACKAGE}.store": 1,
     f"{PACKAGE}.limits": 1,
-    f"{PACKAGE}.graphql_api": 2,
-    f"{PACKAGE}.state": 3,
-    f"{PACKAGE}.admin": 4,
-    f"{PACKAGE}.replies": 5,
-    f"{PACKAGE}.api_run": 6,
-    f"{PACKAGE}.server": 7,
-    f"{PACKAGE}.threaded": 8,
-    f"{PACKAGE}.cli": 8,
-    f"{PACKAGE}.__main__": 9,
-    PACKAGE: 10,  # __init__.py: the public API, imports whatever it re-exports
+    f"{PACKAGE}.bulk": 2,  # bulk import jobs: on the store, under the GraphQL layer
+    f"{PACKAGE}.graphql_api": 3,
+    f"{PACKAGE}.state": 4,
+    f"{PACKAGE}.admin": 5,
+    f"{PACKAGE}.replies": 6,
+    f"{PACKAGE}.api_run": 7,
+    f"{PACKAGE}.server": 8,
+    f"{PACKAGE}.threaded": 9,
+    f"{PACKAGE}.cli": 9,
+    f"{PACKAGE}.__main__": 10,
+    PACKAGE: 11,  # __init__.py: the public API, imports whatever it re-exports
 }
 
 

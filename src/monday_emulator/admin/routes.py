@@ -111,10 +111,12 @@ def register_admin_routes(app: web.Application, state: EmulatorState) -> None:
         data["fault_requests_counted"] = state.faults.counter
         data["boards"] = len(state.store.boards)
         data["items"] = len(state.store.items)
+        data["bulk"] = state.bulk.snapshot()  # bulk import: jobs, rows, hourly budgets
         return _json(data)
 
     async def stats_reset(request: web.Request) -> web.Response:
         state.stats.reset()
+        state.bulk.stats.reset()
         return _json({"ok": True})
 
     async def get_faults(request: web.Request) -> web.Response:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..bulk.jobs import BulkJobs
 from ..clock import Clock
 from ..limits.limiter import Charge
 from ..settings import EmulatorSettings
@@ -41,3 +42,4 @@ class RequestContext:
     mutations_executed: list[str] = field(default_factory=list)
     timing: Timing | None = None  # set when the document runs with server time
     cut: str | None = None  # "timeout" or "http500": the aliases left do not run
+    bulk: BulkJobs | None = None  # bulk import jobs (ingest_items, fetch_job_status)

@@ -40,6 +40,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from ..bulk.jobs import BulkJobs
 from ..clock import Clock
 from ..errors import MondayError
 from ..limits.limiter import Limiter, Rejection
@@ -75,6 +76,7 @@ class ApiState(Protocol):
     store: Store
     cursors: CursorRegistry
     clock: Clock
+    bulk: BulkJobs  # bulk import: the hourly job limit, the jobs
 
     def schema_for(self, api_version: str) -> GraphQLSchema: ...
 
@@ -377,6 +379,7 @@ def prepare_document(
         cursors=state.cursors,
         api_version=api_version,
         request_id=request_id,
+        bulk=state.bulk,
     )
     executor: Any = None
     if Executor is not None:
@@ -434,6 +437,11 @@ def charge_document(state: ApiState, ready: Ready) -> Outcome | None:
     """Spend the document's cost from its pool, or the 429 ``Outcome`` that refuses it
     whole (nothing applied, nothing charged)."""
     outcome = ready.outcome
+    # bulk import: job starts past the hourly job limit refuse the document whole (429)
+    refusal = state.bulk.admit(outcome.operation_type, outcome.root_fields)
+    if refusal is not None:
+        outcome.status, outcome.rejection = refusal.status, refusal
+        return outcome
     charge = state.limiter.charge(outcome.cost, outcome.operation_type)
     if isinstance(charge, Rejection):
         outcome.status = charge.status

@@ -53,7 +53,7 @@ def _user(info: GraphQLResolveInfo) -> dict[str, Any]:
         "name": s.user_name,
         "email": s.user_email,
         "enabled": True,
-        "is_admin": True,
+        "is_admin": s.user_is_admin,
         "is_guest": False,
         "is_pending": False,
         "is_verified": True,
@@ -69,7 +69,7 @@ def _user(info: GraphQLResolveInfo) -> dict[str, Any]:
         "title": "",
         # the 2026-07 shape (monday's "Migrating the User entity" guide)
         "account_id": str(s.account_id),
-        "kind": "admin",
+        "kind": "admin" if s.user_is_admin else "member",
         "status": "ACTIVE",
         "is_deleted": False,
         "is_email_confirmed": True,

@@ -42,6 +42,7 @@ from graphql import (
 )
 
 from . import running, versions
+from .bulk_resolvers import install_bulk
 from .resolvers import install
 
 SCHEMA_FILE = "schema.graphql"
@@ -135,6 +136,7 @@ def _build(version: str, dropped: frozenset[str]) -> GraphQLSchema:
     schema = build_ast_schema(version_document(version, dropped))
     install(schema)
     running.install(schema)  # aliases in order, with server time, cut at the limit
+    install_bulk(schema)  # ingest_items, backfill_items, fetch_job_status (2026-07+)
     return schema
 
 
