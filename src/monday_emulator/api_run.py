@@ -139,6 +139,8 @@ async def run_document(
     if total > 0:
         stats.server_seconds += outcome.server_seconds
         stats.timed_documents += 1
+        for board in boards:  # a board is busy while a document writes to it
+            stats.server_seconds_by_board[board] += outcome.server_seconds
     if outcome.cut == "timeout":
         stats.timeouts += 1
     elif outcome.cut == "http500":
