@@ -33,7 +33,11 @@ async def test_each_alias_takes_its_time_in_order() -> None:
         assert clock.monotonic() - before == pytest.approx(6.0)
         assert await api.items() == ["a", "b", "c"]
         stats = await api.stats()
-        assert stats["server_time"] == {"seconds": 6.0, "documents": 1}
+        assert stats["server_time"] == {
+            "seconds": 6.0,
+            "documents": 1,
+            "seconds_by_board": {"3000000001": 6.0},
+        }
         assert stats["mutations_executed_total"] == 3
         assert stats["mutations_applied_total"] == 3
         assert stats["timeouts"] == 0
