@@ -314,3 +314,17 @@ def test_lookups_off_and_no_answer_leaves_rows_in_flight_not_recreated(
     assert report.outcome == "success", report.tally.errors
     assert report.tally.replayed >= 1 and report.tally.adopted == 0
     pipeline.assert_board_matches_database()
+
+
+@pytest.mark.parametrize("version", ["2025-04", "2025-10", "2026-10"])
+def test_a_sync_works_on_every_supported_api_version(pipeline: Pipeline, version: str) -> None:
+    """Labels come from settings_str up to 2025-07 and from Column.settings after."""
+    pipeline.settings(**FAST)
+    pipeline.configure(monday={"api_version": version})
+    pipeline.generate(12)
+    pipeline.merge()
+    report = pipeline.sync()
+    assert report.outcome == "success", report.tally.errors
+    stats = pipeline.admin("/stats")
+    assert stats["requests"] > 0
+    pipeline.assert_board_matches_database()
