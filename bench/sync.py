@@ -7,7 +7,8 @@ mutation), the budget of 10,000,000 points per 60 s window, server time per muta
 (the emulator's default distribution), the 60-second call limit and the board write
 lock (423). ``--speed N`` runs the emulator's clock N times faster than wall time, and
 divides the added network latency by N too, so a run keeps monday's proportions and
-every figure is also printed in monday time (wall x N).
+every figure is also printed in monday time (wall x N); the engine's time settings
+(the call limit, the document target, the budget window) are divided by N with it.
 
 It syncs ``--orders`` generated orders with their size lines into an empty board and
 prints, next to the same work done by two plain clients on the same settings (one
@@ -66,10 +67,13 @@ def emulator(args: argparse.Namespace) -> Emulator:
     )
 
 
-def prepared(tmp: Path, orders: int, emu: Emulator) -> tuple[Any, Any, Any]:
+def prepared(tmp: Path, orders: int, emu: Emulator, speed: float = 1.0) -> tuple[Any, Any, Any]:
     url = f"sqlite:///{tmp}/bench.db"
     cfg = config_for(
-        CONFIG_PATH, url, environ={"MONDAY_API_TOKEN": TOKEN, "MONDAY_API_URL": emu.url}
+        CONFIG_PATH,
+        url,
+        environ={"MONDAY_API_TOKEN": TOKEN, "MONDAY_API_URL": emu.url},
+        settings_update=compressed(speed),
     )
     engine = make_engine(url)
     init_db(engine, cfg, order_tables=True)
@@ -79,9 +83,27 @@ def prepared(tmp: Path, orders: int, emu: Emulator) -> tuple[Any, Any, Any]:
     return cfg, engine, merge
 
 
+def compressed(speed: float) -> dict[str, Any]:
+    """The engine's settings in seconds, for monday played ``speed`` times faster: what
+    is time on monday's side (the call limit, the document target, a budget window,
+    server time) shrinks with the emulator's clock; everything else is the shipped
+    configuration."""
+    if speed == 1:
+        return {}
+    return {
+        "batch": {
+            "call_limit_seconds": 60.0 / speed,
+            "document_seconds": 45.0 / speed,
+            "initial_seconds_per_mutation": 0.5 / speed,
+            "timeout_seconds": 75.0 / speed,
+        },
+        "rate": {"window_seconds": WINDOW / speed},
+    }
+
+
 def ours(emu: Emulator, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        cfg, engine, merge = prepared(Path(tmp), args.orders, emu)
+        cfg, engine, merge = prepared(Path(tmp), args.orders, emu, args.speed)
         started = time.perf_counter()
         report = asyncio.run(run_sync(engine, cfg, SyncOptions()))
         wall = time.perf_counter() - started

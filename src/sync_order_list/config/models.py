@@ -171,11 +171,13 @@ class BatchSettings(_Section):
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=30.0, ge=0)
     document_seconds: float = Field(
-        default=20.0,
+        default=45.0,
         gt=0,
-        le=55,
-        description="a mutation document is sized to take about this long on monday's side "
-        "(monday cuts every call at 60 s)",
+        description="a mutation document is sized to take at most about this long on "
+        "monday's side (monday cuts every call at call_limit_seconds)",
+    )
+    call_limit_seconds: float = Field(
+        default=60.0, gt=0, description="monday cuts every API call after this long"
     )
     initial_seconds_per_mutation: float = Field(
         default=0.5,
@@ -187,6 +189,15 @@ class BatchSettings(_Section):
         ge=0,
         description="most seconds one document waits out 409/423 answers (board locked)",
     )
+
+    @model_validator(mode="after")
+    def _under_the_call_limit(self) -> BatchSettings:
+        if self.document_seconds > 0.92 * self.call_limit_seconds:
+            raise ValueError(
+                f"document_seconds ({self.document_seconds:g}) must stay well under "
+                f"call_limit_seconds ({self.call_limit_seconds:g}): at most 92% of it"
+            )
+        return self
 
 
 class RateSettings(_Section):

@@ -67,7 +67,6 @@ log = logging.getLogger("sync_order_list.sync")
 
 MAX_UNKNOWN_ROUNDS = 5  # lookups + re-sends of one create before it is left in flight
 DEFERRED_REPLAYS = 2  # replays of an unanswered document once its lane is empty
-CALL_LIMIT_SECONDS = 60.0  # monday cuts every call here
 
 ProgressSink = Callable[[str, int], None]
 T = TypeVar("T")
@@ -178,7 +177,10 @@ class Executor:
         needed = list(dict.fromkeys(op.group_title for op in plan.item_ops if op.group_title))
         if needed and not self.stopping:
             try:
-                outcome = await self._guard(self.groups.ensure(needed))
+                board_groups: dict[str, list[str]] = {}
+                for group in self.schema.items.groups:  # as read at the start of the run
+                    board_groups.setdefault(group.title, []).append(group.id)
+                outcome = await self._guard(self.groups.ensure(needed, board_groups))
             except MondayError as exc:  # the board's groups could not be read or made
                 reason = f"could not read or create it ({exc}); the next run tries again"
                 outcome = GroupOutcome(errors={t: f"group {t!r}: {reason}" for t in needed})
@@ -325,7 +327,7 @@ class Executor:
             await self._split(lane, ops, rounds, "too complex for one query")
             return
         except MondayCallTimeoutError as exc:
-            lane.server_time.observe_timeout(CALL_LIMIT_SECONDS, len(ops))
+            lane.server_time.observe_timeout(self.settings.batch.call_limit_seconds, len(ops))
             await self._closed(entry, "UNKNOWN", exc.message, context)
             await self._recover(lane, ops, rounds, exc.message, cut=True)
             return

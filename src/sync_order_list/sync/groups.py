@@ -73,15 +73,19 @@ class Groups:
         self.lookup_delay = lookup_delay
         self.create_per_document = max(1, create_per_document)
 
-    async def ensure(self, titles: Sequence[str]) -> GroupOutcome:
-        """A group id for every title (or the reason there is none)."""
+    async def ensure(
+        self, titles: Sequence[str], on_board: dict[str, list[str]] | None = None
+    ) -> GroupOutcome:
+        """A group id for every title (or the reason there is none). ``on_board``: the
+        board's groups as just read (title -> ids), to save reading them again."""
         out = GroupOutcome()
         pending = list(dict.fromkeys(titles))
         if not pending:
             return out
         wait = timedelta(seconds=self.settings.sync.group_wait_seconds)
         deadline = utcnow() + wait
-        on_board = await find_groups(self.client, self.board_id)
+        if on_board is None:
+            on_board = await find_groups(self.client, self.board_id)
         await self._repair_duplicates(on_board, set(pending), out)
         creating: list[str] = []
         unseen: dict[str, str] = {}  # recorded ids the last board read did not show

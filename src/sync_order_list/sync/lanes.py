@@ -23,6 +23,10 @@ from dataclasses import dataclass, field
 
 from sync_order_list.sync.operations import Operation
 
+# documents are sized to take at most the target: a tenth of room for the spread of
+# monday's server time between one document and the next
+MARGIN = 1.1
+
 
 @dataclass
 class ServerTime:
@@ -48,7 +52,7 @@ class ServerTime:
         self.observe(limit * 1.2, ops)
 
     def ops_for(self, target_seconds: float) -> int:
-        return max(1, math.floor(target_seconds / max(self.seconds_per_op, 1e-6)))
+        return max(1, math.floor(target_seconds / max(self.seconds_per_op * MARGIN, 1e-6)))
 
 
 @dataclass
