@@ -141,6 +141,7 @@ async def run_document(
         stats.timed_documents += 1
         for board in boards:  # a board is busy while a document writes to it
             stats.server_seconds_by_board[board] += outcome.server_seconds
+        stats.documents_by_5s[int(outcome.server_seconds // 5) * 5] += 1
     if outcome.cut == "timeout":
         stats.timeouts += 1
     elif outcome.cut == "http500":

@@ -37,6 +37,7 @@ async def test_each_alias_takes_its_time_in_order() -> None:
             "seconds": 6.0,
             "documents": 1,
             "seconds_by_board": {"3000000001": 6.0},
+            "documents_by_5s": {"5": 1},
         }
         assert stats["mutations_executed_total"] == 3
         assert stats["mutations_applied_total"] == 3

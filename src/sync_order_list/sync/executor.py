@@ -67,6 +67,7 @@ log = logging.getLogger("sync_order_list.sync")
 
 MAX_UNKNOWN_ROUNDS = 5  # lookups + re-sends of one create before it is left in flight
 DEFERRED_REPLAYS = 2  # replays of an unanswered document once its lane is empty
+RAMP_UP = (10, 30)  # the items lane's first documents while the subitems lane waits
 
 ProgressSink = Callable[[str, int], None]
 T = TypeVar("T")
@@ -231,6 +232,11 @@ class Executor:
                 continue
             first = lane.queue[0][0]
             limit = lane.limit(target, self._max_ops(first.document))
+            if lane is self.items and self._waiting_lines and not self.subitems.queue:
+                # the subitems lane waits for parents: small documents first, so it
+                # starts seconds, not a whole document, after the items lane
+                ramp = RAMP_UP[lane.sent_documents] if lane.sent_documents < len(RAMP_UP) else None
+                limit = min(limit, ramp or limit)
             slot = await self._unless_stopped(self.client.reserve(first.document, limit))
             if slot is None:
                 break
