@@ -41,6 +41,7 @@ from sqlalchemy import MetaData, Table, select
 
 from _support import CONFIG_PATH, TOKEN, Emulator
 from sync_order_list.config import config_for
+from sync_order_list.config.timescale import compressed
 from sync_order_list.db import init_db, make_engine
 from sync_order_list.merge import run_merge
 from sync_order_list.sample.generator import generate
@@ -73,32 +74,20 @@ def prepared(tmp: Path, orders: int, emu: Emulator, speed: float = 1.0) -> tuple
         CONFIG_PATH,
         url,
         environ={"MONDAY_API_TOKEN": TOKEN, "MONDAY_API_URL": emu.url},
-        settings_update=compressed(speed),
     )
+    if speed != 1:
+        cfg = config_for(
+            CONFIG_PATH,
+            url,
+            environ={"MONDAY_API_TOKEN": TOKEN, "MONDAY_API_URL": emu.url},
+            settings_update=compressed(cfg.settings, speed),
+        )
     engine = make_engine(url)
     init_db(engine, cfg, order_tables=True)
     generate(engine, cfg, orders=orders, seed=1)
     merge = run_merge(engine, cfg)
     emu.reset()
     return cfg, engine, merge
-
-
-def compressed(speed: float) -> dict[str, Any]:
-    """The engine's settings in seconds, for monday played ``speed`` times faster: what
-    is time on monday's side (the call limit, the document target, a budget window,
-    server time) shrinks with the emulator's clock; everything else is the shipped
-    configuration."""
-    if speed == 1:
-        return {}
-    return {
-        "batch": {
-            "call_limit_seconds": 60.0 / speed,
-            "document_seconds": 45.0 / speed,
-            "initial_seconds_per_mutation": 0.5 / speed,
-            "timeout_seconds": 75.0 / speed,
-        },
-        "rate": {"window_seconds": WINDOW / speed},
-    }
 
 
 def ours(emu: Emulator, args: argparse.Namespace) -> dict[str, Any]:

@@ -29,6 +29,8 @@ from sync_order_list.cli.context import (
 from sync_order_list.cli.db_commands import report_merge
 from sync_order_list.cli.output import api_line, progress_for, summary_table
 from sync_order_list.config import AppConfig
+from sync_order_list.config.loader import updated
+from sync_order_list.config.timescale import compressed
 from sync_order_list.db import init_db, make_engine, redact_url
 from sync_order_list.errors import ProtectedEnvironmentError
 from sync_order_list.merge import run_merge
@@ -43,12 +45,13 @@ DEMO_TOKEN = "demo-token-not-a-secret"
 @click.command("demo")
 @click.option("--orders", type=click.IntRange(min=1), default=300, show_default=True)
 @click.option(
-    "--window-seconds",
-    type=click.FloatRange(min=1),
-    default=10.0,
+    "--speed",
+    type=click.FloatRange(min=1, max=1000),
+    default=20.0,
     show_default=True,
-    help="The emulator's complexity window. monday's is 60 s; the demo compresses it so "
-    "a budget reset costs seconds, not a minute. Budget and costs stay monday's.",
+    help="Play monday this many times faster: the emulator's clock (budget windows, "
+    "server time per mutation, the 60 s call limit) and the sync's time settings with it. "
+    "Budget, costs and rules stay monday's.",
 )
 @click.option("--keep-running", is_flag=True, help="Keep the emulator and its viewer up.")
 @click.option("--workdir", type=click.Path(file_okay=False), default=".", show_default=True)
@@ -56,7 +59,7 @@ DEMO_TOKEN = "demo-token-not-a-secret"
 @pass_state
 @handle_errors
 def demo_command(
-    state: CliState, orders: int, window_seconds: float, keep_running: bool, workdir: str
+    state: CliState, orders: int, speed: float, keep_running: bool, workdir: str
 ) -> None:
     """Run the whole pipeline against the local monday emulator on a SQLite file."""
     from monday_emulator import EmulatorSettings, run_in_thread
@@ -76,14 +79,15 @@ def demo_command(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{stale}{suffix}").unlink(missing_ok=True)
 
-    settings = EmulatorSettings(token=DEMO_TOKEN, window_seconds=window_seconds)
+    settings = EmulatorSettings(token=DEMO_TOKEN, clock_speed=speed)
     emulator = run_in_thread(settings, state_file=str(emulator_state))
     try:
         base = state.config()
         reports = base.settings.reports.model_copy(update={"directory": str(work / "reports")})
+        faster = updated(base.settings, compressed(base.settings, speed))
         cfg: AppConfig = dataclasses.replace(
             base,
-            settings=base.settings.model_copy(update={"reports": reports}),
+            settings=faster.model_copy(update={"reports": reports}),
             database_url=state.db_url or f"sqlite:///{db_path}",
             api_url=emulator.url,
             token=SecretStr(DEMO_TOKEN),
@@ -94,9 +98,10 @@ def demo_command(
         viewer = emulator.base_url + "/"
         state.say(f"[bold]monday emulator[/] {emulator.url} (board viewer: {viewer})")
         state.say(
-            f"  monday's limits: {settings.complexity_budget:,} complexity points per "
-            f"{window_seconds:g} s window (monday: 60 s), {settings.max_complexity_per_query:,} "
-            "per query"
+            f"  monday's rules, played {speed:g}x faster: {settings.complexity_budget:,} "
+            f"complexity points a {settings.window_seconds:g} s window, about "
+            f"{settings.mutation_ms_mean:g} ms a mutation, one document at a time per board, "
+            f"calls cut at {settings.call_timeout_seconds:g} s (monday time)"
         )
         state.say(f"[bold]database[/] {redact_url(cfg.database_url)}")
         init_db(engine, cfg, order_tables=True)

@@ -364,6 +364,7 @@ class Executor:
             self.tally.replayed += 1  # answered from monday's kept response
         elif context.records:
             lane.server_time.observe(context.records[-1].duration, len(ops))
+        self.tally.seconds(rows, response.duration)
         results = row_results(ops, doc.aliases, response)
         await self._write_results(results, context, entry.key)
 
