@@ -161,6 +161,10 @@ async def _receive(
             ]
         }
         return reply.json(413, body)
+    except ConnectionError:
+        # the client went away before its request had arrived: nothing ran
+        stats.errors["ClientGone"] += 1
+        return drop(request)
     try:
         payload = strict_json.loads(raw.strip() or b"null")
     except strict_json.JsonRejected as exc:
