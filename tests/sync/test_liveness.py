@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from sync_order_list.sync.liveness import Liveness, RunRow, judge, pid_alive, this_host
 from sync_order_list.sync.store import reflect_tables
 from tests.conftest import Database, make_config
+from tests.sync.harness import Pipeline
 
 NOW = datetime(2026, 11, 29, 12, 0, 0)
 
@@ -97,3 +98,40 @@ def test_take_over_marks_dead_runs_abandoned_and_frees_their_rows(database: Data
     with database.engine.begin() as conn:
         conn.execute(update(t.runs).values(heartbeat_at=NOW - timedelta(minutes=10)))
     assert [d.run_id for d in liveness.take_over(NOW, alive=lambda pid: True)] == ["live-run"]
+
+
+def test_a_run_declared_dead_by_another_stops(pipeline: Pipeline) -> None:
+    """Another run found this one's heartbeat stale and took its rows: it stops at its
+    next heartbeat, says so, and writes nothing over the rows it lost."""
+    import threading
+    import time
+
+    from sync_order_list.report.runs import runs_table
+
+    pipeline.settings(mutation_ms_mean=0.0, query_ms_mean=0.0)
+    pipeline.faults(latency_ms=150)
+    pipeline.generate(20)
+    pipeline.merge()
+    pipeline.configure(
+        sync={"heartbeat_seconds": 0.2},
+        batch={"items_per_request": 2, "subitems_per_request": 4},
+    )
+    runs = runs_table(pipeline.engine, pipeline.cfg)
+
+    def declare_dead() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and pipeline.mutations() < 4:
+            time.sleep(0.02)
+        with pipeline.engine.begin() as conn:
+            conn.execute(update(runs).values(outcome="abandoned"))
+
+    killer = threading.Thread(target=declare_dead)
+    killer.start()
+    report = pipeline.sync()
+    killer.join(timeout=30)
+    assert report.outcome == "failed" and "declared it dead" in (report.message or "")
+    assert report.exit_code == 2
+    assert pipeline.mutations() < 60  # it stopped early
+    pipeline.faults()
+    assert pipeline.sync().outcome == "success"  # the next run finishes the job
+    pipeline.assert_board_matches_database()

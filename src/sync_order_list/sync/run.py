@@ -215,6 +215,7 @@ class _SyncRun:
     lookup_delay: float
     stop: StopRequest
     lookups: bool
+    declared_dead: bool = False
 
     async def run(self) -> SyncReport:
         report, options = self.report, self.options
@@ -349,6 +350,13 @@ class _SyncRun:
 
     def _interrupted(self) -> None:
         report = self.report
+        if self.declared_dead:
+            report.outcome = "failed"
+            report.message = (
+                "stopped: another run found this one's heartbeat stale, declared it dead and "
+                "took its rows over (documents in flight stay journaled for a replay)"
+            )
+            return
         report.outcome = "interrupted"
         report.exit_signal = self.stop.signum
         report.message = (
@@ -366,16 +374,20 @@ class _SyncRun:
         extended = time.monotonic()
         while True:
             await asyncio.sleep(interval)
-            alive = await asyncio.to_thread(liveness.beat, self.report.run_id, utcnow())
+            try:
+                alive = await asyncio.to_thread(liveness.beat, self.report.run_id, utcnow())
+                if time.monotonic() - extended >= ttl / 3:
+                    await asyncio.to_thread(store.extend, self.report.run_id, utcnow())
+                    extended = time.monotonic()
+            except Exception as exc:  # the database is away: keep trying, the run goes on
+                log.warning("could not renew the heartbeat of run %s: %s", self.report.run_id, exc)
+                continue
             if not alive:
                 log.error("run %s was declared dead by another run: stopping", self.report.run_id)
-                self.report.message = "declared dead by another run (heartbeat missed)"
+                self.declared_dead = True
                 self.stop.request()
                 stopped.set()
                 return
-            if time.monotonic() - extended >= ttl / 3:
-                await asyncio.to_thread(store.extend, self.report.run_id, utcnow())
-                extended = time.monotonic()
 
     async def _plan_only(self, schema: BoardSchema, rows: ClaimedRows) -> None:
         report = self.report
