@@ -22,7 +22,8 @@ TOKEN = "ops-cli-token"
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[ThreadedEmulator]:
-    with run_in_thread(EmulatorSettings(token=TOKEN)) as emulator:
+    fast = EmulatorSettings(token=TOKEN, mutation_ms_mean=0.0, query_ms_mean=0.0)
+    with run_in_thread(fast) as emulator:
         yield emulator
 
 

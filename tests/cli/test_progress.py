@@ -35,7 +35,9 @@ def cli() -> list[str]:
 
 @pytest.fixture
 def tight_emulator() -> Iterator[ThreadedEmulator]:
-    settings = EmulatorSettings(token=TOKEN, complexity_budget=100_000, window_seconds=1.0)
+    settings = EmulatorSettings(
+        token=TOKEN, complexity_budget=100_000, window_seconds=1.0, mutation_ms_mean=0.0
+    )
     with run_in_thread(settings) as emu:
         yield emu
 

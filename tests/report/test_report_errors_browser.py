@@ -55,7 +55,8 @@ def test_report_with_rejects_and_a_thousand_errors(
     write_staging(db.engine, db.cfg, staged_rows())
     merge = run_merge(db.engine, db.cfg)
     assert merge.rejected_rows == 4
-    with run_in_thread(EmulatorSettings(token=TOKEN)) as emu:
+    fast = EmulatorSettings(token=TOKEN, mutation_ms_mean=0.0, query_ms_mean=0.0)
+    with run_in_thread(fast) as emu:
         cfg = pointed_at(db.cfg, emu, token=TOKEN)
         report = asyncio.run(run_sync(db.engine, cfg, SyncOptions(), merge=merge))
     assert report.outcome == "partial"

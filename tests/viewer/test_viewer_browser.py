@@ -112,7 +112,7 @@ def test_board_viewer_in_headless_chromium(sqlite_database: Database, tmp_path: 
     db = sqlite_database
     generate(db.engine, db.cfg, orders=5, seed=4)
     run_merge(db.engine, db.cfg)
-    with run_in_thread(EmulatorSettings(token=TOKEN)) as emu:
+    with run_in_thread(EmulatorSettings(token=TOKEN, mutation_ms_mean=0.0)) as emu:
         cfg = pointed_at(db.cfg, emu, token=TOKEN)
         report = asyncio.run(run_sync(db.engine, cfg, SyncOptions()))
         assert report.outcome == "success", report.message

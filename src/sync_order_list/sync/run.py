@@ -425,6 +425,7 @@ class _SyncRun:
             ),
             regroup_orders=store.move_orders_to_group,
             lookup_delay=self.lookup_delay,
+            create_per_document=settings.batch.items_per_request,
         )
         executor = Executor(
             client=client,
