@@ -250,6 +250,77 @@ class SyncSettings(_Section):
     )
 
 
+class BulkSettings(_Section):
+    """monday's asynchronous bulk import (``ingest_items`` / ``backfill_items``) for
+    orders that have no item yet: see docs/real-monday.md#bulk-import-for-first-loads."""
+
+    mode: Literal["off", "ingest", "backfill"] = Field(
+        default="off",
+        description="off: every order through the regular API; ingest: ingest_items with "
+        "UPSERT on the business-key column; backfill: backfill_items (account admins only; "
+        "no automations, no activity log, no hourly item budget)",
+    )
+    min_orders: int = Field(
+        default=1000,
+        ge=1,
+        description="a run with fewer orders to create than this uses the regular path only",
+    )
+    min_job_orders: int = Field(
+        default=50, ge=1, description="the bulk lane starts no job smaller than this"
+    )
+    api_version: str = Field(
+        default="2026-10",
+        description="API version of the bulk calls (2026-07 or later, whatever "
+        "monday.api_version is)",
+    )
+    max_rows_per_job: int | None = Field(
+        default=None,
+        ge=2,
+        description="rows (items and subitems) a job holds; unset: monday's limit for the mode "
+        "(10,000 ingest, 20,000 backfill)",
+    )
+    concurrent_jobs: int = Field(default=1, ge=1, le=20, description="jobs running at once")
+    jobs_per_hour: int = Field(
+        default=100, ge=1, description="monday's job starts an hour per account (both mutations)"
+    )
+    ingest_items_per_hour: int = Field(
+        default=19_000, ge=1, description="monday's ingest_items item creates/updates an hour"
+    )
+    hourly_share: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="share of the account's hourly job and item budgets this tool takes",
+    )
+    window_seconds: float = Field(
+        default=3600.0, gt=0, description="the hour of monday's bulk budgets"
+    )
+    poll_seconds: float = Field(
+        default=10.0, gt=0, description="how often a running job's status is fetched"
+    )
+    upload_url_seconds: float = Field(
+        default=600.0, gt=0, description="an upload URL's life (monday: 10 minutes)"
+    )
+    job_timeout_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="a job still unfinished after this is left in flight for the next run",
+    )
+
+    @field_validator("api_version")
+    @classmethod
+    def _bulk_version(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{4}-(01|04|07|10)", value):
+            raise ValueError(f"API versions look like 2026-07 (quarterly), got {value!r}")
+        if value < "2026-07":
+            raise ValueError(f"bulk import needs API version 2026-07 or later, got {value!r}")
+        return value
+
+    def rows_per_job(self) -> int:
+        limit = 10_000 if self.mode == "ingest" else 20_000
+        return min(limit, self.max_rows_per_job or limit)
+
+
 class ReportSettings(_Section):
     directory: str = "reports"
     # kept so existing files load; a run is a success only with no errors and no rejects
@@ -287,6 +358,7 @@ class TableSettings(_Section):
     runs: str = "SYNC_RUNS"
     api_log: str = "SYNC_API_LOG"
     documents: str = "SYNC_DOCUMENTS"
+    bulk_jobs: str = "SYNC_BULK_JOBS"
 
 
 class Settings(_Section):
@@ -300,6 +372,7 @@ class Settings(_Section):
     batch: BatchSettings = BatchSettings()
     rate: RateSettings = RateSettings()
     sync: SyncSettings = SyncSettings()
+    bulk: BulkSettings = BulkSettings()
     reports: ReportSettings = ReportSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     tables: TableSettings = TableSettings()

@@ -3,7 +3,8 @@
 
 What is time on monday's side shrinks with the emulator's clock: the call limit, the
 document target, the server time assumed before the first response, the client's
-HTTP timeout (which must outlast the call limit) and the budget window. Everything
+HTTP timeout (which must outlast the call limit), the budget window and the bulk
+import's hour, poll interval, upload URL life and job deadline. Everything
 else is the configuration as it is.
 """
 
@@ -20,7 +21,7 @@ def compressed(settings: Settings, speed: float) -> dict[str, Any]:
         raise ValueError("speed must be above 0")
     if speed == 1:
         return {}
-    batch, rate = settings.batch, settings.rate
+    batch, rate, bulk = settings.batch, settings.rate, settings.bulk
     return {
         "batch": {
             "call_limit_seconds": batch.call_limit_seconds / speed,
@@ -29,4 +30,10 @@ def compressed(settings: Settings, speed: float) -> dict[str, Any]:
             "timeout_seconds": batch.timeout_seconds / speed,
         },
         "rate": {"window_seconds": rate.window_seconds / speed},
+        "bulk": {
+            "window_seconds": bulk.window_seconds / speed,
+            "poll_seconds": bulk.poll_seconds / speed,
+            "upload_url_seconds": bulk.upload_url_seconds / speed,
+            "job_timeout_seconds": bulk.job_timeout_seconds / speed,
+        },
     }

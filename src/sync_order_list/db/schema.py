@@ -80,6 +80,7 @@ class TableNames:
     runs: str
     api_log: str
     documents: str = "SYNC_DOCUMENTS"
+    bulk_jobs: str = "SYNC_BULK_JOBS"
     schema: str | None = None
 
 
@@ -184,5 +185,35 @@ def owned_metadata(names: TableNames) -> MetaData:
             "state IN ('SENDING', 'DONE', 'UNKNOWN', 'FAILED')", name=f"ck_{names.documents}_state"
         ),
         Index(f"ix_{names.documents}_state", "state", "created_at"),
+    )
+    Table(
+        names.bulk_jobs,
+        md,
+        # one bulk import job: recorded before it is started, and after every step
+        Column("job_key", String(64), primary_key=True),  # the start's Idempotency-Key
+        Column("run_id", String(36), nullable=False),
+        Column("board_id", String(20), nullable=False),
+        Column("group_id", String(64), nullable=False),
+        Column("operation", String(10), nullable=False),
+        Column("state", String(16), nullable=False),
+        Column("job_id", String(64)),
+        Column("upload_url", LongText),
+        Column("upload_expires_at", Timestamp),
+        Column("created_at", Timestamp, nullable=False),
+        Column("started_at", Timestamp),
+        Column("updated_at", Timestamp, nullable=False),
+        Column("item_rows", Integer, nullable=False),
+        Column("file_rows", Integer, nullable=False),
+        Column("items_charged", Integer),  # the hourly item budget it used, once known
+        Column("file", LongText, nullable=False),
+        Column("row_map", LongText, nullable=False),
+        Column("counts", LongText),
+        Column("message", LongText),
+        CheckConstraint(
+            "state IN ('PREPARED', 'UPLOAD_PENDING', 'UPLOADED', 'PROCESSING', 'COMPLETED', "
+            "'FAILED', 'REJECTED', 'SETTLED', 'ABANDONED')",
+            name=f"ck_{names.bulk_jobs}_state",
+        ),
+        Index(f"ix_{names.bulk_jobs}_created", "created_at"),
     )
     return md

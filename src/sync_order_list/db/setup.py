@@ -38,6 +38,7 @@ def table_names(cfg: AppConfig) -> TableNames:
         runs=t.runs,
         api_log=t.api_log,
         documents=t.documents,
+        bulk_jobs=t.bulk_jobs,
         schema=cfg.env.db_schema,
     )
 

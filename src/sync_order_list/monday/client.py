@@ -207,6 +207,7 @@ class MondayClient:
         operation_counts: Mapping[str, int] | None = None,
         slot: Slot | None = None,
         idempotency_key: str | None = None,
+        api_version: str | None = None,
     ) -> Response:
         """Send one document; retry what is safe to retry; return the parsed response.
 
@@ -218,7 +219,8 @@ class MondayClient:
         with the same ``Idempotency-Key`` header, and monday runs it at most once
         (a retry gets the kept response back, ``Response.replayed``).
         ``slot``: a reservation from ``reserve()`` sized for this document; used for
-        the first attempt (retries queue again).
+        the first attempt (retries queue again). ``api_version`` overrides the
+        client's for this call (the bulk import needs 2026-07 or later).
         """
         if isinstance(document, ComposedDocument):
             query = document.query
@@ -237,6 +239,8 @@ class MondayClient:
         # must carry the identical body, or monday answers 422).
         body = json.dumps(payload, default=str).encode("utf-8")
         headers = self._headers()
+        if api_version is not None:
+            headers["API-Version"] = api_version
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         request = HttpRequest(
@@ -441,6 +445,27 @@ class MondayClient:
                 replayed=replayed,
                 headers=dict(http.headers),
             )
+
+    async def transfer(
+        self,
+        method: str,
+        url: str,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> HttpResponse:
+        """One PUT or GET of a pre-signed URL (a bulk import file or report): no token,
+        no retries (the caller knows what is safe to do again). Transport failures
+        raise ``MondayTransportError`` with ``sent`` as the transport says."""
+        request = HttpRequest(
+            url=url,
+            body=body,
+            headers=dict(headers or {}),
+            timeout=timeout or self.batch.timeout_seconds,
+            method=method,
+        )
+        return await self._transport.send(request)
 
     # -- helpers -----------------------------------------------------------------------
 

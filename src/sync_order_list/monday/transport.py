@@ -22,12 +22,14 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 
 @dataclass(frozen=True)
 class HttpRequest:
-    """A POST of a JSON body. ``headers`` hold the token: never log or repr them."""
+    """A POST of a JSON body (or, for bulk import files, a PUT or GET of a pre-signed
+    URL). ``headers`` hold the token: never log or repr them."""
 
     url: str
     body: bytes
     headers: Mapping[str, str] = field(repr=False)
     timeout: float
+    method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,12 @@ class AiohttpTransport:
         # The error is raised outside the except blocks so no aiohttp exception (whose
         # request_info carries the headers, token included) is chained to ours.
         try:
-            async with session.post(
-                request.url, data=request.body, headers=dict(request.headers), timeout=timeout
+            async with session.request(
+                request.method,
+                request.url,
+                data=request.body if request.method != "GET" else None,
+                headers=dict(request.headers),
+                timeout=timeout,
             ) as response:
                 body = await response.read()
                 headers = {k.lower(): v for k, v in response.headers.items()}

@@ -33,7 +33,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sync_order_list.config import Settings
 from sync_order_list.errors import (
@@ -71,6 +71,13 @@ RAMP_UP = (10, 30)  # the items lane's first documents while the subitems lane w
 
 ProgressSink = Callable[[str, int], None]
 T = TypeVar("T")
+
+
+class BulkLaneLike(Protocol):
+    """What the executor needs of the bulk lane (``bulk.lane.BulkLane``)."""
+
+    async def run(self) -> None: ...
+
 
 __all__ = ["Executor", "ProgressSink", "RunAborted", "api_log_rows", "utcnow"]
 
@@ -160,6 +167,10 @@ class Executor:
         )
         self._waiting_lines: dict[str, list[list[Operation]]] = {}
         self._deferred: dict[str, list[JournalEntry]] = {"items": [], "subitems": []}
+        # the bulk import lane (see ``bulk.lane``), set by the run when bulk.mode is on
+        self.bulk: BulkLaneLike | None = None
+        self.settled_rows: set[str] = set()  # rows written back this run (any outcome)
+        self.settled = asyncio.Event()  # set whenever a row is written back
 
     @property
     def documents_sent(self) -> int:
@@ -194,14 +205,115 @@ class Executor:
             return
         item_ops = await self._without_failed_groups(plan.item_ops)
         self.items.put(by_row(item_ops))
-        self.items.close()
+        if self.bulk is None:
+            self.items.close()  # else the bulk lane closes it when it is done taking rows
         for row in by_row(plan.line_ops):
             parent = row[0].parent_record
             if parent is None or parent in self.item_ids:
                 self.subitems.put([row])
             else:
                 self._waiting_lines.setdefault(parent, []).append(row)
-        await asyncio.gather(self._items_lane(), self._drain(self.subitems))
+        lanes = [self._items_lane(), self._drain(self.subitems)]
+        if self.bulk is not None:
+            lanes.append(self._bulk_lane(self.bulk))
+        await asyncio.gather(*lanes)
+
+    async def _bulk_lane(self, bulk: BulkLaneLike) -> None:
+        """The bulk lane beside the others; the items lane ends only after it, since
+        rows a job did not make come back to it."""
+        try:
+            await bulk.run()
+        except (MondayAuthError, MondayRateLimitError) as exc:
+            self._abort(exc)
+        finally:
+            self.items.close()
+
+    # -- rows for the bulk lane --------------------------------------------------------
+    def take_for_bulk(
+        self, eligible: Callable[[Operation], bool], max_rows: int, min_orders: int
+    ) -> list[tuple[Operation, list[Operation]]]:
+        """Orders to create, with their lines, for one bulk job: from the group with the
+        most eligible orders still queued, taken from the back of the items lane (the
+        regular lane works from the front), at most ``max_rows`` rows in all. Nothing
+        when that group has fewer than ``min_orders``."""
+        by_group: dict[str, int] = {}
+        for row in self.items.queue:
+            op = row[0]
+            if len(row) == 1 and op.kind is OpKind.CREATE_ITEM and eligible(op):
+                by_group[op.group_title or ""] = by_group.get(op.group_title or "", 0) + 1
+        if not by_group:
+            return []
+        group, count = max(by_group.items(), key=lambda kv: kv[1])
+        if count < min_orders:
+            return []
+        taken: list[tuple[Operation, list[Operation]]] = []
+        rows_taken = 0
+        keep: list[list[Operation]] = []
+        for row in reversed(self.items.queue):
+            op = row[0]
+            fits = len(row) == 1 and op.kind is OpKind.CREATE_ITEM and op.group_title == group
+            if fits and op.row is not None and eligible(op):
+                lines = [ln for r in self._waiting_lines.get(op.row.id, []) for ln in r]
+                if rows_taken + 1 + len(lines) <= max_rows:
+                    self._waiting_lines.pop(op.row.id, None)
+                    taken.append((op, lines))
+                    rows_taken += 1 + len(lines)
+                    continue
+            keep.append(row)
+        self.items.queue.clear()
+        self.items.queue.extend(reversed(keep))
+        taken.reverse()
+        return taken
+
+    def give_back(self, orders: list[tuple[Operation, list[Operation]]]) -> None:
+        """Orders a job did not make go back to the regular lanes."""
+        for op, lines in orders:
+            if op.row is not None and lines:
+                self._waiting_lines.setdefault(op.row.id, []).extend([ln] for ln in lines)
+        self.items.put([[op] for op, _ in orders])
+
+    def give_back_lines(self, lines: list[Operation]) -> None:
+        """Lines whose order's item exists now: to the subitems lane."""
+        self.subitems.put([[ln] for ln in lines])
+
+    def park_except(self, record_uuids: set[str]) -> list[list[Operation]]:
+        """Only these orders stay in the items lane (they carry labels the board lacks);
+        the others are returned, to be put back with ``unpark``."""
+        queue = list(self.items.queue)
+        keep = [r for r in queue if r[0].row is not None and r[0].row.id in record_uuids]
+        parked = [r for r in queue if not (r[0].row and r[0].row.id in record_uuids)]
+        self.items.queue.clear()
+        self.items.queue.extend(keep)
+        return parked
+
+    def unpark(self, rows: list[list[Operation]]) -> None:
+        self.items.put(rows)
+
+    async def fail_each(self, failures: list[tuple[RowRef, str]]) -> None:
+        """Rows that failed, each with its own reason (over)."""
+        batch = WriteBack.empty(utcnow(), self.run_id)
+        for ref, message in failures:
+            text = f"{ref.label()}: {redact(message)}"
+            (batch.order_failures if ref.table == "order" else batch.line_failures).append(
+                Failure(ref.id, text)
+            )
+            self.tally.failed(ref, text)
+        await asyncio.to_thread(self.store.write_back, batch)
+        self._note_settled(ref for ref, _ in failures)
+
+    def _note_settled(self, refs: Iterable[RowRef]) -> None:
+        ids = {r.id for r in refs}
+        if ids:
+            self.settled_rows |= ids
+            self.settled.set()
+
+    def waiting_lines_of(self, record_uuid: str) -> list[Operation]:
+        """The lines queued until this order's item exists."""
+        return [op for row in self._waiting_lines.get(record_uuid, []) for op in row]
+
+    async def write_results(self, results: dict[RowRef, RowResult]) -> None:
+        """Rows another lane confirmed (the bulk lane), written back like a document's."""
+        await self._write_results(results, None, None)
 
     async def _items_lane(self) -> None:
         try:
@@ -488,6 +600,7 @@ class Executor:
         if context is not None:
             batch.api_log.extend(api_log_rows(self.run_id, context))
         await asyncio.to_thread(self.store.write_back, batch)
+        self._note_settled(results)
         for record_uuid in confirmed:
             self._parent_confirmed(record_uuid)
         failed = len(batch.order_failures) + len(batch.line_failures)
@@ -533,6 +646,7 @@ class Executor:
     async def _fail_rows(
         self, rows: Iterable[RowRef], message: str, *, unknown: bool = False, vanished: bool = False
     ) -> None:
+        rows = list(rows)
         batch = WriteBack.empty(utcnow(), self.run_id)
         for ref in rows:
             text = f"{ref.label()}: {redact(message)}"
@@ -540,6 +654,7 @@ class Executor:
             (batch.order_failures if ref.table == "order" else batch.line_failures).append(failure)
             self.tally.failed(ref, text)
         await asyncio.to_thread(self.store.write_back, batch)
+        self._note_settled(rows)
 
     # -- unknown outcomes --------------------------------------------------------------
     async def _recover(

@@ -20,6 +20,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
+from sync_order_list.bulk.api import BulkApi
+from sync_order_list.bulk.job import JobDriver
+from sync_order_list.bulk.journal import BulkJournal, is_bulk_key
+from sync_order_list.bulk.lane import BulkLane
+from sync_order_list.bulk.resume import resume_jobs
 from sync_order_list.config import AppConfig, Settings
 from sync_order_list.errors import SyncOrderListError
 from sync_order_list.logs import register_secret
@@ -90,6 +95,7 @@ class SyncReport:
     taken_over: list[str] = field(default_factory=list)  # dead runs whose rows it took
     documents: int = 0  # mutation documents sent
     lanes: dict[str, Any] = field(default_factory=dict)
+    bulk: dict[str, Any] = field(default_factory=dict)  # the bulk import lane's figures
 
     @property
     def seconds(self) -> float:
@@ -120,6 +126,7 @@ class SyncReport:
             "taken_over": self.taken_over,
             "documents": self.documents,
             "lanes": self.lanes,
+            "bulk": self.bulk,
             "api": self.api,
             "merge": self.merge.as_dict() if self.merge else None,
             "budget_timeline": self.budget_timeline,
@@ -441,6 +448,47 @@ class _SyncRun:
             lookups=self.lookups,
             stop=stopped,
         )
+        bulk_lane = None
+        if settings.bulk.mode != "off" or _has_bulk_rows(rows):
+            driver = JobDriver(
+                api=BulkApi(client, settings.bulk),
+                journal=BulkJournal(self.engine, store.t.bulk_jobs, store.t.orders, store.t.lines),
+                client=client,
+                settings=settings,
+                schema=schema,
+                stopping=lambda: stopped.is_set(),
+            )
+            if _has_bulk_rows(rows):
+                with phase("bulk resume"):
+                    resumed = await resume_jobs(
+                        driver=driver,
+                        journal=driver.journal,
+                        store=store,
+                        rows=rows,
+                        run_id=report.run_id,
+                        tally=report.tally,
+                    )
+                report.bulk["resumed_jobs"] = resumed.jobs
+                report.in_flight_reconciled += resumed.adopted + resumed.refused
+                if resumed.changed:
+                    rows = await asyncio.to_thread(store.claimed, report.run_id, utcnow())
+                rows = _without(rows, resumed.unsettled_orders, resumed.unsettled_lines)
+                report.tally.pending_left += len(resumed.unsettled_orders) + len(
+                    resumed.unsettled_lines
+                )
+            if settings.bulk.mode != "off" and self.options.mode == "batch":
+                bulk_lane = BulkLane(
+                    executor=executor,
+                    driver=driver,
+                    journal=driver.journal,
+                    settings=settings,
+                    schema=schema,
+                    run_id=report.run_id,
+                    refresh_schema=lambda: fetch_board_schema(
+                        client, self.cfg.env.items_board_id, self.cfg.env.subitems_board_id
+                    ),
+                )
+                executor.bulk = bulk_lane
         if rows:
             with phase("reconcile"):
                 recovered = await recover(
@@ -454,7 +502,7 @@ class _SyncRun:
                     now=utcnow(),
                     lookups=self.lookups,
                 )
-            report.in_flight_reconciled = recovered.rows
+            report.in_flight_reconciled += recovered.rows
             report.tally.adopted += recovered.adopted
             if recovered.replayed or recovered.looked_up:
                 rows = await asyncio.to_thread(store.claimed, report.run_id, utcnow())
@@ -485,12 +533,19 @@ class _SyncRun:
             }
             for lane in (executor.items, executor.subitems)
         }
+        if bulk_lane is not None:
+            report.bulk.update(bulk_lane.stats.as_dict(), polls=bulk_lane.driver.polls)
+            report.lanes["bulk"] = {"jobs": bulk_lane.stats.jobs, "rows": bulk_lane.stats.rows}
         if executor.aborted is not None:
             report.outcome, report.message = "failed", str(executor.aborted)
         elif report.tally.errors:
             report.outcome = "partial"
         else:
             report.outcome = "success" if rows else "nothing"
+
+
+def _has_bulk_rows(rows: ClaimedRows) -> bool:
+    return any(r.in_flight and is_bulk_key(r.doc_key) for r in [*rows.orders, *rows.lines])
 
 
 def _without(rows: ClaimedRows, orders: set[str], lines: set[str]) -> ClaimedRows:

@@ -65,6 +65,7 @@ class SyncTables:
     api_log: Table
     documents: Table
     runs: Table
+    bulk_jobs: Table
     key: str
     customer: str
 
@@ -81,6 +82,7 @@ def reflect_tables(engine: Engine, cfg: AppConfig) -> SyncTables:
             names.api_log,
             names.documents,
             names.runs,
+            names.bulk_jobs,
         )
         for name in all_names:
             try:
@@ -109,6 +111,7 @@ def reflect_tables(engine: Engine, cfg: AppConfig) -> SyncTables:
         groups=tables[names.groups],
         api_log=tables[names.api_log],
         documents=tables[names.documents],
+        bulk_jobs=tables[names.bulk_jobs],
         runs=tables[names.runs],
         key=cfg.settings.merge.business_key,
         customer=cfg.settings.merge.customer_column,
