@@ -22,6 +22,7 @@ from sync_order_list.sync.operations import Operation, OpKind
 from sync_order_list.sync.rows import RowRef
 
 SUBITEM = ".subitem"
+NULL_CELL = "<NULL>"  # monday: in UPSERT mode this clears the value
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,16 @@ def importable(
 ) -> str | None:
     """Why this order can't go in a bulk file (None: it can)."""
     for op, columns in ((order.create, items), *((ln, subitems) for ln in order.lines)):
+        if str(op.variables.get("item_name", "")).strip() == NULL_CELL:
+            return f"the name {NULL_CELL} means 'clear' in a bulk file"
         try:
             values = parse_column_values(op.variables.get("column_values"))
             for column_id, value in values.items():
                 column = columns.get(column_id)
                 if column is None:
                     return f"column {column_id!r} is not on the board"
-                cell(column, value)
+                if cell(column, value).strip() == NULL_CELL:
+                    return f"column {column_id!r} holds {NULL_CELL}, which a bulk file reads as 'clear'"
         except (NotImportable, ValueError) as exc:
             return str(exc)
     return None

@@ -80,6 +80,7 @@ class BulkJob:
             file_rows=bulk_file.rows,
             created_at=now,
             updated_at=now,
+            started_at=now,  # charged to the hourly budgets from here (a refusal undoes it)
         )
 
     def spent(self) -> Spent | None:

@@ -107,6 +107,7 @@ class BulkLane:
                 cap = capacity(self.bulk, spent, now)
                 rows = cap.rows_for_next_job(self.bulk.rows_per_job())
                 if rows < 2 * self.bulk.min_job_orders:  # not even a small job fits now
+                    self._unpark()  # the regular lane takes what it can meanwhile
                     if not self._eligible_left() or (cap.next_free_at is None and not running):
                         break
                     wait = (cap.next_free_at - now).total_seconds() if cap.next_free_at else 0

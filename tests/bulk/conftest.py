@@ -1,0 +1,1 @@
+from tests.sync.harness import emulator, pipeline  # noqa: F401
