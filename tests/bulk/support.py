@@ -63,27 +63,33 @@ def labels_already_on_the_board(p: Pipeline) -> None:
         "{ id board { id } } }",
         {"i": item},
     )["data"]["create_subitem"]
+    wanted: dict[tuple[bool, str], set[str]] = {}  # (items board?, column) -> labels
     for op in plans[0].item_ops + plans[0].line_ops:
         if op.kind not in (OpKind.CREATE_ITEM, OpKind.CREATE_SUBITEM):
             continue
-        values = json.loads(op.variables.get("column_values") or "{}")
         is_item = op.kind is OpKind.CREATE_ITEM
-        keep = {
-            k: v
-            for k, v in values.items()
-            if (types.get(k) in ("status", "dropdown")) or (not is_item and isinstance(v, dict))
-        }
-        if not keep:
-            continue
-        response = p.api(
-            "mutation ($b: ID!, $i: ID!, $v: JSON!) { change_multiple_column_values("
-            "board_id: $b, item_id: $i, column_values: $v, create_labels_if_missing: true) "
-            "{ id } }",
-            {
-                "b": p.cfg.env.items_board_id if is_item else sub["board"]["id"],
-                "i": item if is_item else sub["id"],
-                "v": json.dumps(keep),
-            },
-        )
-        assert not response.get("errors"), response
+        for column_id, value in json.loads(op.variables.get("column_values") or "{}").items():
+            if not isinstance(value, dict):
+                continue
+            labels = value.get("labels") or ([value["label"]] if "label" in value else [])
+            wanted.setdefault((is_item, column_id), set()).update(labels)
+    sub_board = p.admin(f"/boards/{sub['board']['id']}")
+    sub_types = {c["id"]: c["type"] for c in sub_board["columns"]}
+    for (is_item, column_id), labels in wanted.items():
+        kind = (types if is_item else sub_types).get(column_id)
+        values = [{"labels": sorted(labels)}] if kind == "dropdown" else [
+            {"label": label} for label in sorted(labels)
+        ]  # fmt: skip
+        for value in values:
+            response = p.api(
+                "mutation ($b: ID!, $i: ID!, $v: JSON!) { change_multiple_column_values("
+                "board_id: $b, item_id: $i, column_values: $v, create_labels_if_missing: true) "
+                "{ id } }",
+                {
+                    "b": p.cfg.env.items_board_id if is_item else sub["board"]["id"],
+                    "i": item if is_item else sub["id"],
+                    "v": json.dumps({column_id: value}),
+                },
+            )
+            assert not response.get("errors"), response
     p.api("mutation ($i: ID!) { delete_item(item_id: $i) { id } }", {"i": item})

@@ -22,6 +22,7 @@ CSV_TYPE = "text/csv"
 class Started:
     job_id: str
     upload_url: str = field(repr=False)
+    replayed: bool = False  # monday's kept answer to an earlier send of this start
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class BulkApi:
                 f"{name}: {first.message if first else 'no job in the answer'}",
                 code=first.code if first else None,
             )
-        return Started(str(result["job_id"]), str(result["upload_url"]))
+        return Started(str(result["job_id"]), str(result["upload_url"]), response.replayed)
 
     async def upload(self, url: str, text: str) -> Upload:
         """PUT the file. Raises ``MondayTransportError`` when no answer came back."""

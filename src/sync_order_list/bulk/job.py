@@ -51,7 +51,8 @@ from sync_order_list.sync.reconcile import BoardSubitem, find_items_by_key, find
 
 log = logging.getLogger("sync_order_list.bulk")
 
-KEY_KEPT_SECONDS = 1500  # monday keeps an Idempotency-Key's answer 30 minutes
+KEY_KEPT_SECONDS = 1500
+URL_MARGIN = 0.9  # an upload URL is used within 90% of its life  # monday keeps an Idempotency-Key's answer 30 minutes
 
 
 @dataclass
@@ -143,7 +144,11 @@ class JobDriver:
         except MondayError as exc:  # no answer: resent under the same key later
             raise Unsettled(f"bulk job {job.key}: no answer to its start ({exc})") from exc
         job.job_id, job.upload_url = started.job_id, started.upload_url
-        job.upload_expires_at = job.started_at + timedelta(seconds=self.bulk.upload_url_seconds)
+        # the URL lives from when monday made the job: now, or (for a kept answer) as
+        # early as the first send; a little is kept back for the upload itself
+        issued = job.started_at if started.replayed else self.now()
+        life = self.bulk.upload_url_seconds * URL_MARGIN
+        job.upload_expires_at = issued + timedelta(seconds=life)
         job.state = "UPLOAD_PENDING"
         await asyncio.to_thread(self.journal.save, job, self.now())
         log.info("bulk job %s started (%s, %d rows)", job.job_id, job.operation, job.file_rows)

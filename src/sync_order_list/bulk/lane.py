@@ -8,9 +8,14 @@ orders to create. Then:
    needs each such label is all the items lane holds meanwhile (the others are parked
    a moment), and once those are written back the board's columns are read again, so
    a file only names labels that exist;
-2. while the hourly budgets allow (``budget``), it takes a job's worth of orders of one
-   group from the back of the items lane (the regular lane keeps working from the
-   front), with their size lines, records the job, and drives it (``job``);
+2. it takes every eligible order to create (with its size lines) of the groups with at
+   least ``bulk.min_job_orders`` of them: on monday's subitems board each regular
+   size line costs server time a bulk row doesn't, so while the hourly budgets last
+   the bulk lane does what it can and the regular lane the rest (updates, small
+   groups, orders a file can't carry). Jobs of one group each are cut from that pool,
+   recorded and driven (``job``), ``bulk.concurrent_jobs`` at a time. When the hourly
+   budgets are spent the pool goes back to the regular lane, and the bulk lane takes
+   jobs from the back of the items lane again as the rolling hour frees budget;
 3. what a job made is written back like a regular result; what monday refused becomes
    ERROR with its reason; what was not made goes back to the regular lanes; a job
    rejected for the account's capacity stops the bulk lane for this run.
@@ -85,6 +90,8 @@ class BulkLane:
         self._eligible_cache: dict[str, bool] = {}
         # orders held back from the regular lane while the label carriers go first
         self._parked: list[list[Operation]] = []
+        # orders the bulk lane holds, by group, while its hourly budgets last
+        self._pool: dict[str, list[tuple[Operation, list[Operation]]]] = {}
 
     # -- the lane ----------------------------------------------------------------------
     async def run(self) -> None:
@@ -97,6 +104,9 @@ class BulkLane:
         await self._labels_first()
         running: set[asyncio.Task[None]] = set()
         try:
+            if not self._stopping():
+                self._unpark()  # nothing awaits between this and the take
+                self._fill_pool()
             while not self._stopping():
                 if len(running) >= self.bulk.concurrent_jobs:
                     await self._one_done(running)
@@ -107,7 +117,8 @@ class BulkLane:
                 cap = capacity(self.bulk, spent, now)
                 rows = cap.rows_for_next_job(self.bulk.rows_per_job())
                 if rows < 2 * self.bulk.min_job_orders:  # not even a small job fits now
-                    self._unpark()  # the regular lane takes what it can meanwhile
+                    self._unpark()
+                    self._return_pool("the hourly budgets are spent for now")
                     if not self._eligible_left() or (cap.next_free_at is None and not running):
                         break
                     wait = (cap.next_free_at - now).total_seconds() if cap.next_free_at else 0
@@ -115,8 +126,7 @@ class BulkLane:
                     self.stats.budget_wait_seconds += wait
                     await self._pause(wait, running)
                     continue
-                self._unpark()  # nothing awaits between this and the take
-                orders = self.ex.take_for_bulk(self._eligible, rows, self.bulk.min_job_orders)
+                orders = self._next_orders(rows)
                 if not orders:
                     if not running:
                         break
@@ -130,11 +140,44 @@ class BulkLane:
                 await asyncio.gather(*running)
         finally:
             self._unpark()
+            self._return_pool("the run is stopping")
             for task in running:
                 task.cancel()
             for task in running:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+    # -- the pool: orders the bulk lane holds while its budgets last ---------------------
+    def _fill_pool(self) -> None:
+        for op, lines in self.ex.take_all_for_bulk(self._eligible, self.bulk.min_job_orders):
+            self._pool.setdefault(op.group_title or "", []).append((op, lines))
+
+    def _return_pool(self, why: str) -> None:
+        orders = [order for group in self._pool.values() for order in group]
+        self._pool.clear()
+        if orders:
+            log.info("%d orders go back to the regular lane: %s", len(orders), why)
+            self.ex.give_back(orders)
+
+    def _next_orders(self, rows: int) -> list[tuple[Operation, list[Operation]]]:
+        """A job's worth of one group: from the pool while it lasts, then from the back
+        of the items lane (orders given back, or queued after the pool was filled)."""
+        if not self._pool:
+            return self.ex.take_for_bulk(self._eligible, rows, self.bulk.min_job_orders)
+        group = max(self._pool, key=lambda g: len(self._pool[g]))
+        orders, taken, rest = self._pool[group], [], []
+        used = 0
+        for op, lines in orders:
+            if used + 1 + len(lines) <= rows:
+                taken.append((op, lines))
+                used += 1 + len(lines)
+            else:
+                rest.append((op, lines))
+        if rest:
+            self._pool[group] = rest
+        else:
+            del self._pool[group]
+        return taken
 
     def _unpark(self) -> None:
         if self._parked:

@@ -279,7 +279,13 @@ class BulkSettings(_Section):
         description="rows (items and subitems) a job holds; unset: monday's limit for the mode "
         "(10,000 ingest, 20,000 backfill)",
     )
-    concurrent_jobs: int = Field(default=1, ge=1, le=20, description="jobs running at once")
+    concurrent_jobs: int = Field(
+        default=4,
+        ge=1,
+        le=20,
+        description="jobs running at once (monday does not say whether an account's jobs run "
+        "side by side; the emulator runs them so)",
+    )
     jobs_per_hour: int = Field(
         default=100, ge=1, description="monday's job starts an hour per account (both mutations)"
     )

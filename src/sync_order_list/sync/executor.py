@@ -265,6 +265,31 @@ class Executor:
         taken.reverse()
         return taken
 
+    def take_all_for_bulk(
+        self, eligible: Callable[[Operation], bool], min_orders: int
+    ) -> list[tuple[Operation, list[Operation]]]:
+        """Every eligible order to create, with its lines, of the groups that have at
+        least ``min_orders`` of them: the bulk lane's while its budgets last."""
+        by_group: dict[str, int] = {}
+        for row in self.items.queue:
+            op = row[0]
+            if len(row) == 1 and op.kind is OpKind.CREATE_ITEM and eligible(op):
+                by_group[op.group_title or ""] = by_group.get(op.group_title or "", 0) + 1
+        groups = {g for g, n in by_group.items() if n >= min_orders}
+        taken: list[tuple[Operation, list[Operation]]] = []
+        keep: list[list[Operation]] = []
+        for row in self.items.queue:
+            op = row[0]
+            fits = len(row) == 1 and op.kind is OpKind.CREATE_ITEM
+            if fits and op.row is not None and (op.group_title or "") in groups and eligible(op):
+                lines = [ln for r in self._waiting_lines.pop(op.row.id, []) for ln in r]
+                taken.append((op, lines))
+            else:
+                keep.append(row)
+        self.items.queue.clear()
+        self.items.queue.extend(keep)
+        return taken
+
     def give_back(self, orders: list[tuple[Operation, list[Operation]]]) -> None:
         """Orders a job did not make go back to the regular lanes."""
         for op, lines in orders:
