@@ -21,6 +21,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import TextClause
 
 from monday_emulator import EmulatorSettings, run_in_thread
+from sync_order_list.bulk.journal import BulkJournal
 from sync_order_list.report.runs import get_run, list_runs
 from sync_order_list.report.status import read_status
 from sync_order_list.sync import SyncOptions
@@ -60,6 +61,17 @@ def test_sync_statements_compile_to_parseable_tsql(
     pipeline.merge()
     pipeline.faults(script=[{"at": 3, "kind": "drop_after_apply"}])
     pipeline.sync()
+    # a first load through the bulk lane: its journal's statements
+    pipeline.configure(bulk={"mode": "ingest", "min_orders": 1, "min_job_orders": 1,
+                             "poll_seconds": 0.05})  # fmt: skip
+    pipeline.generate(30, seed=3)
+    pipeline.merge()
+    bulk_report = pipeline.sync()
+    assert bulk_report.bulk.get("jobs", 0) >= 1, bulk_report.bulk
+    tables = SyncStore(pipeline.engine, pipeline.cfg).t
+    journal = BulkJournal(pipeline.engine, tables.bulk_jobs, tables.orders, tables.lines)
+    journal.load(["bulk-x"])  # what a resuming run reads
+    journal.spent_since(datetime(2026, 1, 1))
     read_status(pipeline.engine, pipeline.cfg)
     list_runs(pipeline.engine, pipeline.cfg)
     get_run(pipeline.engine, pipeline.cfg, "latest")
@@ -87,3 +99,4 @@ def test_sync_statements_compile_to_parseable_tsql(
     claims = [s for s in seen if "WITH (UPDLOCK, READPAST, ROWLOCK)" in s]
     assert len(claims) >= 2, "the claim must lock and skip locked rows on SQL Server"
     assert len(seen) > 25
+    assert any("SYNC_BULK_JOBS" in s and s.startswith("INSERT") for s in seen)
