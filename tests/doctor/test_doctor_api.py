@@ -172,3 +172,33 @@ def test_doctor_reports_version_token_kind_and_share(sqlite_database: Database) 
     assert any(n.startswith("rate.budget_share 0.8") for n in report.notes)
     assert findings(stale, "monday.api_version", severity="error")
     assert findings(app, "rate.token_kind", 'set rate.token_kind = "personal"')
+
+
+def test_doctor_checks_the_token_user_may_backfill(sqlite_database: Database) -> None:
+    """bulk.mode = "backfill" needs an account admin: the doctor asks monday who the
+    token's user is (``me { kind }``, asked with bulk.api_version)."""
+    import json
+    import urllib.request
+
+    from sync_order_list.doctor.checks_api import BULK_PROBE
+
+    backfill = with_settings(sqlite_database.cfg, bulk={"mode": "backfill"})
+    with emulator() as emu:
+        admin = run_doctor(pointed_at(backfill, emu), engine=sqlite_database.engine)
+        request = urllib.request.Request(
+            emu.admin_url + "/settings",
+            data=json.dumps({"user_is_admin": False}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+        member = run_doctor(pointed_at(backfill, emu), engine=sqlite_database.engine)
+        ingest = run_doctor(
+            pointed_at(with_settings(backfill, bulk={"mode": "ingest"}), emu),
+            engine=sqlite_database.engine,
+        )
+    assert not findings(admin, "bulk.mode")
+    assert any(n.startswith("bulk import: backfill") for n in admin.notes)
+    assert findings(member, "bulk.mode", "needs an account admin", "'member'", severity="error")
+    assert not findings(ingest, "bulk.mode")
+    schema = build_schema((reference_dir() / "monday-api-schema-2026-10.graphql").read_text())
+    assert validate(schema, parse(BULK_PROBE)) == []

@@ -161,6 +161,41 @@ def check_token_kind(cfg: AppConfig, headers: Mapping[str, str]) -> tuple[list[F
     return findings, notes
 
 
+#: The bulk lane's question: who is the token's user (``User.kind``, 2026-10).
+BULK_PROBE = "query doctor_bulk_probe { me { id kind } }"
+
+
+def check_bulk_user(
+    cfg: AppConfig, data: Mapping[str, Any] | None
+) -> tuple[list[Finding], list[str]]:
+    """``bulk.mode = "backfill"`` needs an account admin's token (monday refuses
+    ``backfill_items`` to anyone else); ``data`` is the answer to ``BULK_PROBE``, asked
+    with ``bulk.api_version`` (None: it could not be asked)."""
+    bulk = cfg.settings.bulk
+    if bulk.mode == "off":
+        return [], []
+    notes = [
+        f"bulk import: {bulk.mode} for first loads of at least {bulk.min_orders} orders "
+        f"(API {bulk.api_version}; {bulk.hourly_share:.0%} of the account's hourly job "
+        "and item budgets)"
+    ]
+    kind = str(((data or {}).get("me") or {}).get("kind") or "")
+    if bulk.mode == "backfill" and kind and kind != "admin":
+        return [
+            Finding(
+                "error",
+                "bulk.mode",
+                f"bulk.mode = \"backfill\" needs an account admin's token, and this token's "
+                f"user is {kind!r}: monday refuses backfill_items to anyone else (every job "
+                'would fall back to the regular path); use bulk.mode = "ingest" or an '
+                "admin's token",
+            )
+        ], notes
+    if bulk.mode == "backfill" and not kind:
+        notes.append("bulk import: could not read the token user's kind (admin needed)")
+    return [], notes
+
+
 def budget_note(cfg: AppConfig) -> str:
     """What ``rate.budget_share`` lets the tool spend."""
     rate = cfg.settings.rate

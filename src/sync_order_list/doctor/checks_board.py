@@ -17,7 +17,13 @@ from sqlalchemy import Column as SaColumn
 from sync_order_list.config import AppConfig, Finding
 from sync_order_list.db.introspect import LiveColumn
 from sync_order_list.db.schema import TableNames, owned_metadata
-from sync_order_list.doctor.checks_api import budget_note, check_api_version, check_token_kind
+from sync_order_list.doctor.checks_api import (
+    BULK_PROBE,
+    budget_note,
+    check_api_version,
+    check_bulk_user,
+    check_token_kind,
+)
 from sync_order_list.doctor.checks_db import DatabaseFacts
 from sync_order_list.doctor.compat import (
     CHECK,
@@ -162,6 +168,20 @@ async def check_board(
             findings += check[0]
             notes += check[1]
         notes.append(budget_note(cfg))
+        if cfg.settings.bulk.mode != "off":
+            try:
+                bulk = await api.execute(
+                    BULK_PROBE,
+                    idempotent=True,
+                    operation="doctor_bulk_probe",
+                    api_version=cfg.settings.bulk.api_version,
+                )
+                bulk_data = bulk.data
+            except MondayError:
+                bulk_data = None
+            found, said = check_bulk_user(cfg, bulk_data)
+            findings += found
+            notes += said
         await _boards(cfg, api, db, facts, findings, notes)
     finally:
         if own is not None:
