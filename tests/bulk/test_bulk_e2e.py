@@ -122,3 +122,19 @@ def test_the_hourly_job_budget_is_kept_across_runs(pipeline: Pipeline) -> None:
     assert bulk_stats(pipeline)["jobs_started_total"] == 1
     pipeline.assert_board_matches_database()
     assert_no_duplicate_subitems(pipeline)
+
+
+def test_a_refused_start_stops_the_bulk_lane(pipeline: Pipeline) -> None:
+    """backfill_items with a token whose user is no admin: monday refuses the start
+    (nothing is made); the lane stops at once and the orders take the regular path."""
+    bulk_on(pipeline, "backfill", concurrent_jobs=1)
+    pipeline.settings(user_is_admin=False)
+    pipeline.generate(N)
+    pipeline.merge()
+    labels_already_on_the_board(pipeline)
+    report = pipeline.sync()
+    assert report.outcome == "success", report.message
+    assert report.bulk["jobs"] == 1 and report.bulk["items_made"] == 0
+    assert bulk_stats(pipeline)["jobs_started_total"] == 0
+    pipeline.assert_board_matches_database()
+    assert_no_duplicate_subitems(pipeline)

@@ -67,6 +67,7 @@ class Settlement:
     missing: list[MappedRow] = field(default_factory=list)  # not made: the regular path
     uncertain: list[MappedRow] = field(default_factory=list)  # unknown: stays in flight
     rejected: str | None = None  # failure_reason of a REJECTED job (nothing was done)
+    start_refused: bool = False  # monday refused the start itself (permission, limit)
 
     @property
     def capacity_rejected(self) -> bool:
@@ -100,7 +101,9 @@ class JobDriver:
         """Carry ``job`` on from its recorded state; raises ``Unsettled`` when its rows
         must stay in flight (no answer, stopped, past the deadline)."""
         if job.state == "PREPARED" and not await self._start(job):
-            return self._all_missing(job, None)
+            settlement = self._all_missing(job, None)
+            settlement.start_refused = job.started_at is None
+            return settlement
         if job.state == "UPLOAD_PENDING" and not await self._upload(job):
             return self._all_missing(job, None)
         if job.state in ("UPLOADED", "PROCESSING"):
@@ -108,6 +111,7 @@ class JobDriver:
         if job.state == "REJECTED":
             return self._all_missing(job, (job.counts or {}).get("failure_reason"))
         if job.state in ("COMPLETED", "FAILED"):
+            await asyncio.to_thread(self.journal.save, job, self.now())
             return await self._read_back(job)
         raise Unsettled(f"bulk job {job.key} is {job.state}")
 
@@ -162,7 +166,10 @@ class JobDriver:
         for _attempt in range(2):
             status = await self._status(job)
             if status.status == "NOT_FOUND":
-                raise Unsettled(f"bulk job {job.job_id} is unknown to monday")
+                self._forgotten(
+                    job, job.created_at + timedelta(seconds=self.bulk.job_timeout_seconds)
+                )
+                return True
             if status.status != "UPLOAD_PENDING":
                 self._note(job, status)
                 job.state = status.status if status.ended else "UPLOADED"
@@ -194,7 +201,8 @@ class JobDriver:
         while True:
             status = await self._status(job)
             if status.status == "NOT_FOUND":
-                raise Unsettled(f"bulk job {job.job_id} is unknown to monday")
+                self._forgotten(job, deadline)
+                return
             state = status.status if status.ended else "PROCESSING"
             changed = state != job.state
             self._note(job, status)
@@ -221,6 +229,17 @@ class JobDriver:
             raise
         except MondayError as exc:
             raise Unsettled(f"bulk job {job.job_id}: its status could not be read ({exc})") from exc
+
+    def _forgotten(self, job: BulkJob, deadline: datetime) -> None:
+        """monday no longer knows the job. Before the job's deadline that is treated as
+        a passing fault (the rows stay in flight); after it, what the board holds is
+        what the job made: it is read back, and what is not there is made again."""
+        if self.now() < deadline:
+            raise Unsettled(f"bulk job {job.job_id} is unknown to monday (for now)")
+        log.warning("bulk job %s is unknown to monday: reading back what it made", job.job_id)
+        job.state = "COMPLETED"
+        job.message = "monday no longer knows this job; read back by key"
+        job.counts = {**(job.counts or {}), "forgotten": 1}
 
     def _note(self, job: BulkJob, status: JobStatus) -> None:
         counts: dict[str, object] = dict(status.counts)
@@ -260,7 +279,8 @@ class JobDriver:
         lag). A row that is neither found nor refused is uncertain while the report
         doesn't say monday skipped it: it stays in flight for a later lookup."""
         out = Settlement(job=job)
-        report = await self._report(job)
+        forgotten = bool((job.counts or {}).get("forgotten"))
+        report = {} if forgotten else await self._report(job)
         orders = [m for m in job.row_map if m.ref.table == "order"]
         mapped = list(dict.fromkeys(self.settings.monday.items.columns.values()))
         found = await find_items_by_key(
@@ -287,6 +307,8 @@ class JobDriver:
                 out.items[m.ref.id] = row.item_id
             elif row is not None and row.outcome in REFUSED:
                 out.errors[m.ref.id] = _reason(m, row.error)
+            elif forgotten:
+                out.missing.append(m)
             else:
                 out.uncertain.append(m)
         lines = [m for m in job.row_map if m.ref.table == "line"]
@@ -321,6 +343,8 @@ class JobDriver:
                 out.subitems[m.ref.id] = (row.item_id, None)
             elif row is not None and row.outcome in REFUSED:
                 out.errors[m.ref.id] = _reason(m, row.error)
+            elif forgotten:
+                out.missing.append(m)
             else:
                 out.uncertain.append(m)
         log.info(

@@ -362,6 +362,9 @@ class BulkLane:
         if s.errors:
             await ex.fail_each([(ops[i].row, m) for i, m in s.errors.items() if ops[i].row])
             self.stats.refused += len(s.errors)
+        if s.start_refused:
+            log.warning("monday refused a job's start: bulk stops here (%s)", s.job.message)
+            self.closed = True
         if s.rejected:
             self.stats.rejected[s.rejected] = self.stats.rejected.get(s.rejected, 0) + 1
             if s.capacity_rejected:
@@ -396,4 +399,6 @@ class BulkLane:
         if s.uncertain:
             self.stats.uncertain += len(s.uncertain)
             ex.tally.pending_left += len(s.uncertain)
-        ex.progress("bulk", len(s.items))
+        order_rows = sum(1 for i in [*s.items, *s.errors] if ops[i].row.table == "order")
+        ex.progress("items", order_rows)
+        ex.progress("subitems", len(s.items) + len(s.subitems) + len(s.errors) - order_rows)

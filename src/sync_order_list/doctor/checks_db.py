@@ -65,6 +65,7 @@ def table_roles(cfg: AppConfig) -> list[TableRole]:
         TableRole("runs", t.runs, "tables.runs", True),
         TableRole("api_log", t.api_log, "tables.api_log", True),
         TableRole("documents", t.documents, "tables.documents", True),
+        TableRole("bulk_jobs", t.bulk_jobs, "tables.bulk_jobs", True),
     ]
 
 
