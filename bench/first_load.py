@@ -133,12 +133,15 @@ def show(r: dict[str, Any], args: argparse.Namespace) -> None:
           f"rows {int(bulk.get('rows_processed', 0)):,}; by the bulk lane: "
           f"{report.bulk.get('items_made', 0):,} items, "
           f"{report.bulk.get('subitems_made', 0):,} subitems")  # fmt: skip
-    used_jobs = int(hourly.get("job_starts_used", 0))
-    used_items = int(hourly.get("ingest_items_used", 0))
-    print(f"  hourly budgets used   jobs {used_jobs}/{JOBS_PER_HOUR} "
-          f"({used_jobs / JOBS_PER_HOUR:.0%}), ingest items {used_items:,}/"
-          f"{INGEST_ITEMS_PER_HOUR:,} ({used_items / INGEST_ITEMS_PER_HOUR:.0%})"
-          "  (the rolling hour at the end)")  # fmt: skip
+    jobs = int(bulk.get("jobs_started_total", 0))
+    ingest_rows = int(bulk.get("rows_processed", 0)) if r["path"] == "ingest" else 0
+    hours = max(wall_monday / HOUR, 1.0)  # a run under an hour still spends one hour's budget
+    print(f"  hourly budgets        jobs {jobs} = {jobs / hours:,.1f} an hour "
+          f"({jobs / hours / JOBS_PER_HOUR:.0%} of {JOBS_PER_HOUR}); ingest items "
+          f"{ingest_rows:,} = {ingest_rows / hours:,.0f} an hour "
+          f"({ingest_rows / hours / INGEST_ITEMS_PER_HOUR:.0%} of {INGEST_ITEMS_PER_HOUR:,}); "
+          f"the rolling hour at the end: {int(hourly.get('job_starts_used', 0))} jobs, "
+          f"{int(hourly.get('ingest_items_used', 0)):,} items")  # fmt: skip
     print("  bounds (monday time)  " + "; ".join(f"{k} {v:,.0f} s" for k, v in b.items()))
     print(f"                        (bulk processing: rows / rate / bulk.concurrent_jobs "
           f"= {r['concurrent_jobs']})")  # fmt: skip
