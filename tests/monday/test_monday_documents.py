@@ -19,7 +19,13 @@ REFERENCE_SDLS = {
     "2026-10": "monday-api-schema-2026-10.graphql",
 }
 #: documents that select fields only newer versions have: the first such version
-SINCE = {"board_schema_settings": "2025-10"}
+SINCE = {
+    "board_schema_settings": "2025-10",
+    # the bulk import, sent with bulk.api_version (2026-07 or later)
+    "ingest_items": "2026-07",
+    "backfill_items": "2026-07",
+    "fetch_job_status": "2026-07",
+}
 
 EXPECTED = {
     "board_schema",
@@ -41,6 +47,9 @@ EXPECTED = {
     "group_items",
     "verify_items_page",
     "verify_next_items_page",
+    "ingest_items",
+    "backfill_items",
+    "fetch_job_status",
 }
 
 
