@@ -209,6 +209,7 @@ class EmulatorSettings:
     bulk_upload_url_ttl_seconds: float = 600.0
     bulk_report_url_ttl_seconds: float = 600.0
     bulk_rows_per_second: float | None = 50.0  # assumption: monday publishes no rate
+    bulk_jobs_at_once: int | None = 1  # assumption: an account's jobs are processed in turn
 
     # faults
     faults: FaultConfig = field(default_factory=FaultConfig)

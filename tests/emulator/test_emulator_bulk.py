@@ -15,6 +15,7 @@ from bulk_helpers import (
     put,
     report,
     run,
+    settings,
     start,
     stats,
     status,
@@ -361,3 +362,31 @@ async def test_a_column_bulk_import_cannot_write_makes_its_rows_invalid(api: Api
     assert final["counts"]["invalid"] == 1 and final["counts"]["created"] == 1
     lines = await report(api, final)
     assert "checkbox column" in lines[0]["error"] and lines[1]["outcome"] == "created"
+
+
+async def test_an_accounts_jobs_are_processed_in_turn(api: Api) -> None:
+    """bulk_jobs_at_once (default 1, an assumption): a second job waits, PROCESSING at
+    0%, until the first ends; its turn starts when the first ended, not when someone
+    next asks. With more slots both move at once."""
+    one = [HEADER, row("A1", text="A1"), row("A2", text="A2")]
+    two = [HEADER, row("B1", text="B1"), row("B2", text="B2")]
+    first, url1 = await start(api, on_match=UPSERT)
+    second, url2 = await start(api, on_match=UPSERT)
+    assert (await put(api, url1, csv_text(one))).status == 200
+    assert (await put(api, url2, csv_text(two))).status == 200
+    api.clock.advance(0.02)  # 50 rows a second: one row of the first job
+    assert (await status(api, first))["counts"]["created"] == 1
+    waiting = await status(api, second)
+    assert waiting["status"] == "PROCESSING" and waiting["progress_percentage"] == 0
+    api.clock.advance(0.06)  # the first ended at 0.04 s; the second has had 0.04 s
+    assert (await status(api, first))["status"] == "COMPLETED"
+    assert (await status(api, second))["status"] == "COMPLETED"
+
+    await settings(api, bulk_jobs_at_once=2)
+    third, url3 = await start(api, on_match=UPSERT)
+    fourth, url4 = await start(api, on_match=UPSERT)
+    assert (await put(api, url3, csv_text([HEADER, row("C1", text="C1")] * 1))).status == 200
+    assert (await put(api, url4, csv_text([HEADER, row("D1", text="D1")]))).status == 200
+    api.clock.advance(0.02)
+    assert (await status(api, third))["status"] == "COMPLETED"
+    assert (await status(api, fourth))["status"] == "COMPLETED"

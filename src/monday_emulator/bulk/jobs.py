@@ -126,6 +126,7 @@ class BulkJobs:
         self.secret = secrets.token_bytes(32)
         self.jobs: dict[str, Job] = {}
         self.processing: dict[str, Job] = {}  # the jobs catch_up() moves on
+        self.slots: list[float] = []  # when each processing slot is free (inf: busy)
         self.starts = RollingWindow()  # job starts, both mutations
         self.items = RollingWindow()  # ingest_items' creates and updates
         self.stats = BulkStats()
@@ -133,6 +134,7 @@ class BulkJobs:
     def reset(self) -> None:
         self.jobs.clear()
         self.processing.clear()
+        self.slots.clear()
         self.starts.clear()
         self.items.clear()
         self.stats.reset()
@@ -328,32 +330,73 @@ class BulkJobs:
         rate = self.settings.bulk_rows_per_second
         if rate is None or rate <= 0:
             return total
-        assert job.uploaded_at is not None
-        return min(total, max(0, math.floor((now - job.uploaded_at) * rate + 1e-9)))
+        assert job.processing_from is not None
+        return min(total, max(0, math.floor((now - job.processing_from) * rate + 1e-9)))
+
+    def _ended_at(self, job: Job) -> float:
+        """When a job's processing ended, on the clock: its last processed row's time."""
+        rate = self.settings.bulk_rows_per_second
+        assert job.processing_from is not None
+        if rate is None or rate <= 0:
+            return job.processing_from
+        return job.processing_from + job.next_row / rate
+
+    def _take_turns(self, now: float) -> None:
+        """Queued jobs get their turn, oldest upload first, as slots free up
+        (``bulk_jobs_at_once``; None: every job at once, from its upload)."""
+        limit = self.settings.bulk_jobs_at_once
+        waiting = sorted(
+            (j for j in self.processing.values() if j.processing_from is None),
+            key=lambda j: (j.uploaded_at or 0.0, j.created_at, j.id),
+        )
+        if limit is None:
+            for job in waiting:
+                job.processing_from = job.uploaded_at
+            return
+        while len(self.slots) < limit:
+            self.slots.append(0.0)
+        for job in waiting:
+            free = [(t, i) for i, t in enumerate(self.slots[:limit]) if t != math.inf]
+            if not free:
+                return
+            at, slot = min(free)
+            start = max(job.uploaded_at or 0.0, at)
+            if start > now:
+                return
+            job.processing_from, job.slot = start, slot
+            self.slots[slot] = math.inf
 
     def catch_up(self) -> int:
         """Process every job up to where the clock says it is; the rows processed."""
         now = self.clock.monotonic()
         processed = 0
         changed = False
-        for job in list(self.processing.values()):
-            due = self._due(job, now)
-            if due > job.next_row:
-                before = len(job.results)
-                try:
-                    processed += Runner(self.store, self.settings, job).run(due)
-                except Exception:  # a bug: this job fails, the server goes on
-                    log.exception("bulk import job %s failed", job.id)
-                    job.status = FAILED
-                    job.failure_reason = INTERNAL_ERROR
-                    job.failure_message = (
-                        f"An internal error occurred while processing row {job.next_row + 1}"
-                    )
-                self._count(job, before)
-                changed = True
-            if job.status == FAILED or job.next_row >= job.total_rows:
-                self._finish(job)
-                changed = True
+        progress = True
+        while progress:  # a job that ends frees its slot for the next one, in the past
+            progress = False
+            self._take_turns(now)
+            for job in list(self.processing.values()):
+                if job.processing_from is None:
+                    continue
+                due = self._due(job, now)
+                if due > job.next_row:
+                    before = len(job.results)
+                    try:
+                        processed += Runner(self.store, self.settings, job).run(due)
+                    except Exception:  # a bug: this job fails, the server goes on
+                        log.exception("bulk import job %s failed", job.id)
+                        job.status = FAILED
+                        job.failure_reason = INTERNAL_ERROR
+                        job.failure_message = (
+                            f"An internal error occurred while processing row {job.next_row + 1}"
+                        )
+                    self._count(job, before)
+                    changed = True
+                if job.status == FAILED or job.next_row >= job.total_rows:
+                    self._finish(job)
+                    if job.slot is not None and job.slot < len(self.slots):
+                        self.slots[job.slot] = min(self._ended_at(job), now)
+                    changed = progress = True
         if changed:
             self.store.flush()
         return processed

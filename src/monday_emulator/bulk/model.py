@@ -79,7 +79,9 @@ class Job:
     failure_reason: str | None = None
     failure_message: str | None = None
     file: CsvFile | None = None
-    uploaded_at: float | None = None  # processing starts with the first accepted upload
+    uploaded_at: float | None = None  # queued for processing from the first accepted upload
+    processing_from: float | None = None  # its turn came (see bulk_jobs_at_once)
+    slot: int | None = None  # which of the account's processing slots it holds
     uploaded_bytes: int = 0
     next_row: int = 0  # rows[0:next_row] are processed
     counts: Counts = field(default_factory=Counts)
