@@ -8,7 +8,8 @@ board, on the same emulator settings: monday's complexity budget (10,000,000 poi
 default), the 60 s call limit, the board lock, and the bulk import's rules (100 jobs
 and 19,000 ingest_items item writes an hour per account, 10,000 / 20,000 rows a job)
 with the emulator's processing rate, ``bulk_rows_per_second`` (default 50: an
-assumption, monday publishes none). ``--speed N`` runs the emulator's clock N times
+assumption, monday publishes none), one job of the account at a time
+(``--jobs-at-once``, the emulator's ``bulk_jobs_at_once``: also an assumption). ``--speed N`` runs the emulator's clock N times
 faster than wall time and compresses the engine's time settings with it, so every
 figure is also given in monday time (wall x N).
 
@@ -50,6 +51,7 @@ def emulator(args: argparse.Namespace) -> Emulator:
             "board_lock=423",
             "call_timeout_seconds=60",
             f"bulk_rows_per_second={args.rows_per_second}",
+            f"bulk_jobs_at_once={args.jobs_at_once or 'null'}",
             f"items_per_board={max(100_000, args.orders * 2)}",
             f"faults.latency_ms={args.latency_ms / args.speed}",
         ]
@@ -105,7 +107,7 @@ def bounds(r: dict[str, Any], args: argparse.Namespace) -> dict[str, float]:
     return {
         "complexity budget": (windows - 1) * WINDOW,
         "server time (busiest board)": max(server.values(), default=0.0),
-        "bulk processing": rows / args.rows_per_second / r["concurrent_jobs"]
+        "bulk processing": rows / args.rows_per_second / (args.jobs_at_once or 1)
         if args.rows_per_second
         else 0.0,
         "hourly item budget": max(0, math.ceil(ingest_rows / item_budget) - 1) * HOUR,
@@ -143,8 +145,8 @@ def show(r: dict[str, Any], args: argparse.Namespace) -> None:
           f"the rolling hour at the end: {int(hourly.get('job_starts_used', 0))} jobs, "
           f"{int(hourly.get('ingest_items_used', 0)):,} items")  # fmt: skip
     print("  bounds (monday time)  " + "; ".join(f"{k} {v:,.0f} s" for k, v in b.items()))
-    print(f"                        (bulk processing: rows / rate / bulk.concurrent_jobs "
-          f"= {r['concurrent_jobs']})")  # fmt: skip
+    print(f"                        (bulk processing: rows / rate / the jobs monday "
+          f"processes at once = {args.jobs_at_once or 'all'})")  # fmt: skip
     if report.bulk:
         print(f"  bulk lane             {report.bulk.get('label_carriers', 0)} label carriers "
               f"first, {report.bulk.get('returned', 0)} rows returned, "
@@ -164,6 +166,12 @@ def main() -> None:
         type=float,
         default=50.0,
         help="the emulator's bulk processing rate (an assumption: monday publishes none)",
+    )
+    parser.add_argument(
+        "--jobs-at-once",
+        type=int,
+        default=1,
+        help="jobs the emulator processes at once (an assumption: 1, in turn; 0: all)",
     )
     parser.add_argument("--paths", default="regular,ingest,backfill")
     args = parser.parse_args()

@@ -283,8 +283,8 @@ class BulkSettings(_Section):
         default=4,
         ge=1,
         le=20,
-        description="jobs running at once (monday does not say whether an account's jobs run "
-        "side by side; the emulator runs them so)",
+        description="jobs started at once (monday does not say whether an account's jobs "
+        "are processed side by side or in turn; the emulator takes them in turn)",
     )
     jobs_per_hour: int = Field(
         default=100, ge=1, description="monday's job starts an hour per account (both mutations)"
