@@ -13,9 +13,10 @@ orders to create. Then:
    size line costs server time a bulk row doesn't, so while the hourly budgets last
    the bulk lane does what it can and the regular lane the rest (updates, small
    groups, orders a file can't carry). Jobs of one group each are cut from that pool,
-   recorded and driven (``job``), ``bulk.concurrent_jobs`` at a time. When the hourly
-   budgets are spent the pool goes back to the regular lane, and the bulk lane takes
-   jobs from the back of the items lane again as the rolling hour frees budget;
+   recorded and driven (``job``), ``bulk.concurrent_jobs`` at a time. While the hourly
+   budgets are spent, the pool feeds the regular lanes only as fast as they send (about
+   two subitems documents of lines waiting), and jobs start again from the pool as the
+   rolling hour frees budget;
 3. what a job made is written back like a regular result; what monday refused becomes
    ERROR with its reason; what was not made goes back to the regular lanes; a job
    rejected for the account's capacity stops the bulk lane for this run.
@@ -58,6 +59,7 @@ class BulkStats:
     uncertain: int = 0  # rows left in flight for a later run
     rejected: dict[str, int] = field(default_factory=dict)
     label_carriers: int = 0
+    fed_to_regular: int = 0  # orders handed to the regular lanes while the budgets were spent
     budget_wait_seconds: float = 0.0
     skipped_reason: str | None = None
 
@@ -118,8 +120,11 @@ class BulkLane:
                 rows = cap.rows_for_next_job(self.bulk.rows_per_job())
                 if rows < 2 * self.bulk.min_job_orders:  # not even a small job fits now
                     self._unpark()
-                    self._return_pool("the hourly budgets are spent for now")
-                    if not self._eligible_left() or (cap.next_free_at is None and not running):
+                    if cap.next_free_at is None and not running:  # none will free up
+                        self._return_pool("the hourly budgets allow no job")
+                        break
+                    self._feed_regular()
+                    if not self._pool and not self._eligible_left():
                         break
                     wait = (cap.next_free_at - now).total_seconds() if cap.next_free_at else 0
                     wait = min(max(wait, 0.05), self.bulk.poll_seconds)
@@ -158,6 +163,30 @@ class BulkLane:
         if orders:
             log.info("%d orders go back to the regular lane: %s", len(orders), why)
             self.ex.give_back(orders)
+
+    def _feed_regular(self) -> None:
+        """While the hourly budgets are spent, the regular lanes get orders from the pool
+        only as fast as they can send them: enough size lines for about two subitems
+        documents waiting (monday's subitems board is what binds the regular path). The
+        rest stays in the pool for the bulk lane, as the rolling hour frees budget."""
+        target = 2 * self.ex.subitems_document_size()
+        backlog = self.ex.lines_backlog()
+        if backlog >= target or not self._pool:
+            return
+        given: list[tuple[Operation, list[Operation]]] = []
+        for group in sorted(self._pool, key=lambda g: len(self._pool[g])):  # small first
+            orders = self._pool[group]
+            while orders and backlog < target:
+                order = orders.pop()
+                given.append(order)
+                backlog += max(1, len(order[1]))
+            if not orders:
+                del self._pool[group]
+            if backlog >= target:
+                break
+        if given:
+            self.stats.fed_to_regular += len(given)
+            self.ex.give_back(given)
 
     def _next_orders(self, rows: int) -> list[tuple[Operation, list[Operation]]]:
         """A job's worth of one group: from the pool while it lasts, then from the back

@@ -297,6 +297,15 @@ class Executor:
                 self._waiting_lines.setdefault(op.row.id, []).extend([ln] for ln in lines)
         self.items.put([[op] for op, _ in orders])
 
+    def lines_backlog(self) -> int:
+        """Size lines waiting to be sent: queued for the subitems lane, or waiting for
+        their order's item."""
+        return len(self.subitems.queue) + sum(len(v) for v in self._waiting_lines.values())
+
+    def subitems_document_size(self) -> int:
+        """About how many creates a subitems document carries now."""
+        return self.subitems.limit(self.settings.batch.document_seconds, self.subitems.batch_size)
+
     def give_back_lines(self, lines: list[Operation]) -> None:
         """Lines whose order's item exists now: to the subitems lane."""
         self.subitems.put([[ln] for ln in lines])
