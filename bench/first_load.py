@@ -101,7 +101,7 @@ def bounds(r: dict[str, Any], args: argparse.Namespace) -> dict[str, float]:
     server = stats.get("server_time", {}).get("seconds_by_board") or {}
     rows = int(bulk.get("rows_processed", 0))
     jobs = int(bulk.get("jobs_started_total", 0))
-    ingest_rows = int(bulk.get("hourly", {}).get("ingest_items_used", 0))
+    ingest_rows = rows if r["path"] == "ingest" else 0
     item_budget = INGEST_ITEMS_PER_HOUR * r["hourly_share"]
     job_budget = JOBS_PER_HOUR * r["hourly_share"]
     return {

@@ -5,7 +5,8 @@ Two budgets a rolling hour, per account: job starts (``ingest_items`` and
 (19,000; subitem rows counted). The tool takes ``bulk.hourly_share`` of each and
 counts what its own jobs used, whichever run started them: the jobs table is the
 ledger. A job still running is charged its whole file; a finished one what monday says
-it created and updated.
+it created and updated. A job is charged from when monday took its file (or, before
+that, from when it was recorded), for the hour and a 2% margin.
 """
 
 from __future__ import annotations
@@ -40,13 +41,18 @@ class Capacity:
         return max(0, min(job_limit, self.items_left))
 
 
+# a charge is kept a little longer than the hour: monday's clock and ours differ, and
+# monday charges a file when it takes it, after the moment recorded here
+WINDOW_MARGIN = 1.02
+
+
 def capacity(settings: BulkSettings, spent: Iterable[Spent], now: datetime) -> Capacity:
-    since = now - timedelta(seconds=settings.window_seconds)
+    since = now - timedelta(seconds=settings.window_seconds * WINDOW_MARGIN)
     recent = sorted((s for s in spent if s.started_at > since), key=lambda s: s.started_at)
     job_limit = int(settings.jobs_per_hour * settings.hourly_share)
     item_limit = int(settings.ingest_items_per_hour * settings.hourly_share)
     items_used = sum(s.items for s in recent if s.operation == "ingest")
-    window = timedelta(seconds=settings.window_seconds)
+    window = timedelta(seconds=settings.window_seconds * WINDOW_MARGIN)
     next_free = recent[0].started_at + window if recent else None
     return Capacity(
         jobs_left=max(0, job_limit - len(recent)),

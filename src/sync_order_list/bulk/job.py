@@ -173,6 +173,7 @@ class JobDriver:
             if status.status != "UPLOAD_PENDING":
                 self._note(job, status)
                 job.state = status.status if status.ended else "UPLOADED"
+                job.started_at = self.now()  # it has its file: charged no earlier than now
                 await asyncio.to_thread(self.journal.save, job, self.now())
                 return True
             if job.upload_expires_at is not None and self.now() >= job.upload_expires_at:
@@ -186,6 +187,9 @@ class JobDriver:
             detail = sent.detail
             if sent.outcome == "accepted":
                 job.state = "UPLOADED"
+                # monday charges a file's rows to the hourly item budget when it takes
+                # the file: the charge is counted from now (never earlier than monday's)
+                job.started_at = self.now()
                 await asyncio.to_thread(self.journal.save, job, self.now())
                 return True
             if sent.outcome == "too_large":
