@@ -17,6 +17,21 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_PATH = REPO / "configs" / "sync_order_list.toml"
 TOKEN = "bench-token-0123456789"
+BUDGET = 10_000_000  # monday's complexity budget, points a window
+WINDOW = 60.0  # seconds
+
+
+def monday_rules(speed: float, latency_ms: float) -> list[str]:
+    """Emulator settings for monday's writer rules: its budget and window, the board
+    lock, the 60 s call cut; the clock ``speed`` times faster, latency scaled with it."""
+    return [
+        f"complexity_budget={BUDGET}",
+        f"window_seconds={WINDOW}",
+        f"clock_speed={speed}",
+        "board_lock=423",
+        "call_timeout_seconds=60",
+        f"faults.latency_ms={latency_ms / speed}",
+    ]
 
 
 class Emulator:

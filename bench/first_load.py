@@ -27,7 +27,7 @@ import tempfile
 import time
 from typing import Any
 
-from _support import CONFIG_PATH, TOKEN, Emulator
+from _support import BUDGET, CONFIG_PATH, TOKEN, WINDOW, Emulator, monday_rules
 from sync_order_list.config import config_for
 from sync_order_list.config.timescale import compressed
 from sync_order_list.db import init_db, make_engine
@@ -35,8 +35,6 @@ from sync_order_list.merge import run_merge
 from sync_order_list.sample.generator import generate
 from sync_order_list.sync import SyncOptions, run_sync
 
-BUDGET = 10_000_000
-WINDOW = 60.0
 JOBS_PER_HOUR = 100
 INGEST_ITEMS_PER_HOUR = 19_000
 HOUR = 3600.0
@@ -45,15 +43,10 @@ HOUR = 3600.0
 def emulator(args: argparse.Namespace) -> Emulator:
     return Emulator(
         [
-            f"complexity_budget={BUDGET}",
-            f"window_seconds={WINDOW}",
-            f"clock_speed={args.speed}",
-            "board_lock=423",
-            "call_timeout_seconds=60",
+            *monday_rules(args.speed, args.latency_ms),
             f"bulk_rows_per_second={args.rows_per_second}",
             f"bulk_jobs_at_once={args.jobs_at_once or 'null'}",
             f"items_per_board={max(100_000, args.orders * 2)}",
-            f"faults.latency_ms={args.latency_ms / args.speed}",
         ]
     )
 

@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, select
 
-from _support import CONFIG_PATH, TOKEN, Emulator
+from _support import BUDGET, CONFIG_PATH, TOKEN, WINDOW, Emulator, monday_rules
 from sync_order_list.config import config_for
 from sync_order_list.config.timescale import compressed
 from sync_order_list.db import init_db, make_engine
@@ -47,8 +47,6 @@ from sync_order_list.merge import run_merge
 from sync_order_list.sample.generator import generate
 from sync_order_list.sync import SyncOptions, run_sync
 
-BUDGET = 10_000_000
-WINDOW = 60.0
 MUTATION_COST = 10_000
 ITEMS_BOARD = "8709134353"
 KEY_COLUMN = "text_mkr5wya6"
@@ -56,14 +54,7 @@ KEY_COLUMN = "text_mkr5wya6"
 
 def emulator(args: argparse.Namespace) -> Emulator:
     return Emulator(
-        [
-            f"complexity_budget={BUDGET}",
-            f"window_seconds={WINDOW}",
-            f"clock_speed={args.speed}",
-            "board_lock=423",
-            "call_timeout_seconds=60",
-            f"faults.latency_ms={args.latency_ms / args.speed}",
-        ]
+        monday_rules(args.speed, args.latency_ms)
         + ([f"mutation_ms_mean={args.mutation_ms}"] if args.mutation_ms is not None else [])
     )
 

@@ -46,14 +46,18 @@ class Capacity:
 WINDOW_MARGIN = 1.02
 
 
+def window(settings: BulkSettings) -> timedelta:
+    """How long a charge counts: the hour and the margin."""
+    return timedelta(seconds=settings.window_seconds * WINDOW_MARGIN)
+
+
 def capacity(settings: BulkSettings, spent: Iterable[Spent], now: datetime) -> Capacity:
-    since = now - timedelta(seconds=settings.window_seconds * WINDOW_MARGIN)
+    since = now - window(settings)
     recent = sorted((s for s in spent if s.started_at > since), key=lambda s: s.started_at)
     job_limit = int(settings.jobs_per_hour * settings.hourly_share)
     item_limit = int(settings.ingest_items_per_hour * settings.hourly_share)
     items_used = sum(s.items for s in recent if s.operation == "ingest")
-    window = timedelta(seconds=settings.window_seconds * WINDOW_MARGIN)
-    next_free = recent[0].started_at + window if recent else None
+    next_free = recent[0].started_at + window(settings) if recent else None
     return Capacity(
         jobs_left=max(0, job_limit - len(recent)),
         items_left=max(0, item_limit - items_used) if settings.mode == "ingest" else None,

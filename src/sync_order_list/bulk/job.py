@@ -166,9 +166,7 @@ class JobDriver:
         for _attempt in range(2):
             status = await self._status(job)
             if status.status == "NOT_FOUND":
-                self._forgotten(
-                    job, job.created_at + timedelta(seconds=self.bulk.job_timeout_seconds)
-                )
+                self._forgotten(job, self._deadline(job))
                 return True
             if status.status != "UPLOAD_PENDING":
                 self._note(job, status)
@@ -201,7 +199,7 @@ class JobDriver:
         raise Unsettled(f"bulk job {job.job_id}: the upload was not accepted ({redact(detail)})")
 
     async def _poll(self, job: BulkJob) -> None:
-        deadline = job.created_at + timedelta(seconds=self.bulk.job_timeout_seconds)
+        deadline = self._deadline(job)
         while True:
             status = await self._status(job)
             if status.status == "NOT_FOUND":
@@ -233,6 +231,11 @@ class JobDriver:
             raise
         except MondayError as exc:
             raise Unsettled(f"bulk job {job.job_id}: its status could not be read ({exc})") from exc
+
+    def _deadline(self, job: BulkJob) -> datetime:
+        """After this a job still running is left in flight, and one monday forgot is
+        read back (``bulk.job_timeout_seconds`` from its record)."""
+        return job.created_at + timedelta(seconds=self.bulk.job_timeout_seconds)
 
     def _forgotten(self, job: BulkJob, deadline: datetime) -> None:
         """monday no longer knows the job. Before the job's deadline that is treated as

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import Engine, Table, insert, select, update
 
 from sync_order_list.bulk.budget import Spent
 from sync_order_list.bulk.csvfile import BulkFile, MappedRow
+from sync_order_list.sync.store import chunks, mark_in_flight
 
 PREFIX = "bulk-"
 # states a job moves through; SETTLED: its rows were written back, nothing is left to do
@@ -127,20 +128,10 @@ class BulkJournal:
 
     def record(self, job: BulkJob) -> None:
         """The job and its rows' in-flight marks, in one transaction, before the start."""
-        order_ids = [m.ref.id for m in job.row_map if m.ref.table == "order"]
-        line_ids = [int(m.ref.id) for m in job.row_map if m.ref.table == "line"]
         with self.engine.begin() as conn:
             conn.execute(insert(self.jobs).values(**job._values()))
-            for table, ids, id_col in (
-                (self.orders, order_ids, "record_uuid"),
-                (self.lines, line_ids, "line_id"),
-            ):
-                for chunk in _chunks(ids):
-                    conn.execute(
-                        update(table)
-                        .where(table.c[id_col].in_(chunk), table.c.run_id == job.run_id)
-                        .values(sync_attempted_at=job.created_at, sync_doc_key=job.key)
-                    )
+            refs = [m.ref for m in job.row_map]
+            mark_in_flight(conn, self.orders, self.lines, refs, job.run_id, job.created_at, job.key)
 
     def save(self, job: BulkJob, now: datetime) -> None:
         job.updated_at = now
@@ -153,7 +144,7 @@ class BulkJournal:
     def load(self, keys: Iterable[str]) -> list[BulkJob]:
         out: list[BulkJob] = []
         with self.engine.connect() as conn:
-            for chunk in _chunks(sorted(set(keys))):
+            for chunk in chunks(sorted(set(keys))):
                 rows = conn.execute(select(self.jobs).where(self.jobs.c.job_key.in_(chunk)))
                 out.extend(BulkJob.from_row(r._mapping) for r in rows)
         return sorted(out, key=lambda j: (j.created_at, j.key))
@@ -178,7 +169,3 @@ class BulkJournal:
         with self.engine.connect() as conn:
             rows = conn.execute(select(self.jobs).where(self.jobs.c.run_id == run_id))
             return [BulkJob.from_row(r._mapping) for r in rows]
-
-
-def _chunks(values: Sequence[Any], size: int = 500) -> list[list[Any]]:
-    return [list(values[i : i + size]) for i in range(0, len(values), size)]

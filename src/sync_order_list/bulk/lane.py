@@ -29,10 +29,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
-from sync_order_list.bulk.budget import WINDOW_MARGIN, capacity
+from sync_order_list.bulk.budget import capacity, window
 from sync_order_list.bulk.cells import NotImportable, labels_used, parse_column_values
 from sync_order_list.bulk.csvfile import JobOrder, build_file, importable
 from sync_order_list.bulk.job import JobDriver, Settlement, Unsettled
@@ -114,8 +113,7 @@ class BulkLane:
                     await self._one_done(running)
                     continue
                 now = utcnow()
-                since = now - timedelta(seconds=self.bulk.window_seconds * WINDOW_MARGIN)
-                spent = await asyncio.to_thread(self.journal.spent_since, since)
+                spent = await asyncio.to_thread(self.journal.spent_since, now - window(self.bulk))
                 cap = capacity(self.bulk, spent, now)
                 rows = cap.rows_for_next_job(self.bulk.rows_per_job())
                 if rows < 2 * self.bulk.min_job_orders:  # not even a small job fits now

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from sync_order_list.bulk.job import JobDriver, Unsettled
 from sync_order_list.bulk.journal import ENDED_STATES, OPEN_STATES, BulkJournal, is_bulk_key
 from sync_order_list.sync.clock import utcnow
+from sync_order_list.sync.executor import Executor
 from sync_order_list.sync.rows import ClaimedRows
-from sync_order_list.sync.store import Adopted, AdoptedLine, Failure, SyncStore, WriteBack
+from sync_order_list.sync.store import Adopted, AdoptedLine, SyncStore
 from sync_order_list.sync.tally import Tally
 
 log = logging.getLogger("sync_order_list.bulk")
@@ -41,6 +42,7 @@ class Resumed:
 async def resume_jobs(
     *,
     driver: JobDriver,
+    executor: Executor,
     journal: BulkJournal,
     store: SyncStore,
     rows: ClaimedRows,
@@ -76,15 +78,7 @@ async def resume_jobs(
         tally.adopted += len(adopted) + len(lines)
         if s.errors:
             refs = {m.ref.id: m.ref for m in job.row_map}
-            batch = WriteBack.empty(now, run_id)
-            for row_id, message in s.errors.items():
-                ref = refs[row_id]
-                failure = Failure(row_id, f"{ref.label()}: {message}")
-                (batch.order_failures if ref.table == "order" else batch.line_failures).append(
-                    failure
-                )
-                tally.failed(ref, failure.message)
-            await asyncio.to_thread(store.write_back, batch)
+            await executor.fail_each([(refs[i], message) for i, message in s.errors.items()])
             out.refused += len(s.errors)
         await asyncio.to_thread(
             store.resolve_not_found,

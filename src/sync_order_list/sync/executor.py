@@ -229,6 +229,40 @@ class Executor:
             self.items.close()
 
     # -- rows for the bulk lane --------------------------------------------------------
+    def _bulk_candidates(self, eligible: Callable[[Operation], bool]) -> dict[str, int]:
+        """Eligible orders to create still queued in the items lane, by group title."""
+        by_group: dict[str, int] = {}
+        for row in self.items.queue:
+            if _bulk_candidate(row, eligible):
+                title = row[0].group_title or ""
+                by_group[title] = by_group.get(title, 0) + 1
+        return by_group
+
+    def _take_for_bulk(
+        self, take: Callable[[Operation, list[Operation]], bool], from_back: bool
+    ) -> list[tuple[Operation, list[Operation]]]:
+        """Remove the queued rows ``take`` accepts (each a create with its waiting
+        lines), keeping the others in order; scanned from the back if asked."""
+        queue = list(self.items.queue)
+        taken: list[tuple[Operation, list[Operation]]] = []
+        keep: list[list[Operation]] = []
+        for row in reversed(queue) if from_back else queue:
+            op = row[0]
+            lines = (
+                [ln for r in self._waiting_lines.get(op.row.id, []) for ln in r] if op.row else []
+            )
+            if len(row) == 1 and op.row is not None and take(op, lines):
+                self._waiting_lines.pop(op.row.id, None)
+                taken.append((op, lines))
+            else:
+                keep.append(row)
+        if from_back:
+            keep.reverse()
+            taken.reverse()
+        self.items.queue.clear()
+        self.items.queue.extend(keep)
+        return taken
+
     def take_for_bulk(
         self, eligible: Callable[[Operation], bool], max_rows: int, min_orders: int
     ) -> list[tuple[Operation, list[Operation]]]:
@@ -236,59 +270,35 @@ class Executor:
         most eligible orders still queued, taken from the back of the items lane (the
         regular lane works from the front), at most ``max_rows`` rows in all. Nothing
         when that group has fewer than ``min_orders``."""
-        by_group: dict[str, int] = {}
-        for row in self.items.queue:
-            op = row[0]
-            if len(row) == 1 and op.kind is OpKind.CREATE_ITEM and eligible(op):
-                by_group[op.group_title or ""] = by_group.get(op.group_title or "", 0) + 1
+        by_group = self._bulk_candidates(eligible)
         if not by_group:
             return []
         group, count = max(by_group.items(), key=lambda kv: kv[1])
         if count < min_orders:
             return []
-        taken: list[tuple[Operation, list[Operation]]] = []
-        rows_taken = 0
-        keep: list[list[Operation]] = []
-        for row in reversed(self.items.queue):
-            op = row[0]
-            fits = len(row) == 1 and op.kind is OpKind.CREATE_ITEM and op.group_title == group
-            if fits and op.row is not None and eligible(op):
-                lines = [ln for r in self._waiting_lines.get(op.row.id, []) for ln in r]
-                if rows_taken + 1 + len(lines) <= max_rows:
-                    self._waiting_lines.pop(op.row.id, None)
-                    taken.append((op, lines))
-                    rows_taken += 1 + len(lines)
-                    continue
-            keep.append(row)
-        self.items.queue.clear()
-        self.items.queue.extend(reversed(keep))
-        taken.reverse()
-        return taken
+        room = [max_rows]
+
+        def take(op: Operation, lines: list[Operation]) -> bool:
+            fits = op.kind is OpKind.CREATE_ITEM and op.group_title == group and eligible(op)
+            if fits and 1 + len(lines) <= room[0]:
+                room[0] -= 1 + len(lines)
+                return True
+            return False
+
+        return self._take_for_bulk(take, from_back=True)
 
     def take_all_for_bulk(
         self, eligible: Callable[[Operation], bool], min_orders: int
     ) -> list[tuple[Operation, list[Operation]]]:
         """Every eligible order to create, with its lines, of the groups that have at
         least ``min_orders`` of them: the bulk lane's while its budgets last."""
-        by_group: dict[str, int] = {}
-        for row in self.items.queue:
-            op = row[0]
-            if len(row) == 1 and op.kind is OpKind.CREATE_ITEM and eligible(op):
-                by_group[op.group_title or ""] = by_group.get(op.group_title or "", 0) + 1
-        groups = {g for g, n in by_group.items() if n >= min_orders}
-        taken: list[tuple[Operation, list[Operation]]] = []
-        keep: list[list[Operation]] = []
-        for row in self.items.queue:
-            op = row[0]
-            fits = len(row) == 1 and op.kind is OpKind.CREATE_ITEM
-            if fits and op.row is not None and (op.group_title or "") in groups and eligible(op):
-                lines = [ln for r in self._waiting_lines.pop(op.row.id, []) for ln in r]
-                taken.append((op, lines))
-            else:
-                keep.append(row)
-        self.items.queue.clear()
-        self.items.queue.extend(keep)
-        return taken
+        groups = {g for g, n in self._bulk_candidates(eligible).items() if n >= min_orders}
+        return self._take_for_bulk(
+            lambda op, _lines: (
+                op.kind is OpKind.CREATE_ITEM and (op.group_title or "") in groups and eligible(op)
+            ),
+            from_back=False,
+        )
 
     def give_back(self, orders: list[tuple[Operation, list[Operation]]]) -> None:
         """Orders a job did not make go back to the regular lanes."""
@@ -814,6 +824,11 @@ class Executor:
         results = row_results(ops, entry.aliases, response)
         await self._write_results(results, context, entry.key)
         return True
+
+
+def _bulk_candidate(row: list[Operation], eligible: Callable[[Operation], bool]) -> bool:
+    """A queued row the bulk lane could take: one order's create, eligible."""
+    return len(row) == 1 and row[0].kind is OpKind.CREATE_ITEM and eligible(row[0])
 
 
 def _rows(ops: Iterable[Operation]) -> list[RowRef]:

@@ -449,7 +449,8 @@ class _SyncRun:
             stop=stopped,
         )
         bulk_lane = None
-        if settings.bulk.mode != "off" or _has_bulk_rows(rows):
+        resuming = _has_bulk_rows(rows)
+        if settings.bulk.mode != "off" or resuming:
             driver = JobDriver(
                 api=BulkApi(client, settings.bulk),
                 journal=BulkJournal(self.engine, store.t.bulk_jobs, store.t.orders, store.t.lines),
@@ -458,10 +459,11 @@ class _SyncRun:
                 schema=schema,
                 stopping=lambda: stopped.is_set(),
             )
-            if _has_bulk_rows(rows):
+            if resuming:
                 with phase("bulk resume"):
                     resumed = await resume_jobs(
                         driver=driver,
+                        executor=executor,
                         journal=driver.journal,
                         store=store,
                         rows=rows,

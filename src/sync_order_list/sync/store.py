@@ -45,7 +45,7 @@ from sync_order_list.db.filters import customer_matches
 from sync_order_list.db.setup import table_names
 from sync_order_list.errors import SchemaError
 from sync_order_list.sync.journal import DocState, JournalEntry
-from sync_order_list.sync.rows import ClaimedRows, LineRow, OrderRow
+from sync_order_list.sync.rows import ClaimedRows, LineRow, OrderRow, RowRef
 
 # SQL Server has no FOR UPDATE: lock the candidate rows and pass over locked ones
 MSSQL_CLAIM_HINT = "WITH (UPDLOCK, READPAST, ROWLOCK)"
@@ -412,8 +412,6 @@ class SyncStore:
     def begin_document(self, entry: JournalEntry) -> None:
         """Record a document before it is sent, in one transaction with its rows' in-flight
         marks: the key and exact body, and each row pointing at the document."""
-        order_ids = [r.id for r in entry.rows if r.table == "order"]
-        line_ids = [int(r.id) for r in entry.rows if r.table == "line"]
         with self.engine.begin() as conn:
             conn.execute(
                 insert(self.t.documents).values(
@@ -426,23 +424,17 @@ class SyncStore:
                     ops=entry.ops_json(),
                 )
             )
-            for table, ids, id_col in (
-                (self.t.orders, order_ids, "record_uuid"),
-                (self.t.lines, line_ids, "line_id"),
-            ):
-                for chunk in _chunks(ids):
-                    conn.execute(
-                        update(table)
-                        .where(table.c[id_col].in_(chunk), table.c.run_id == entry.run_id)
-                        .values(sync_attempted_at=entry.created_at, sync_doc_key=entry.key)
-                    )
+            mark_in_flight(
+                conn, self.t.orders, self.t.lines, entry.rows, entry.run_id, entry.created_at,
+                entry.key,
+            )  # fmt: skip
 
     def documents(self, keys: Iterable[str]) -> list[JournalEntry]:
         """Recorded documents by key, oldest first."""
         d = self.t.documents
         out: list[JournalEntry] = []
         with self.engine.connect() as conn:
-            for chunk in _chunks(sorted(set(keys))):
+            for chunk in chunks(sorted(set(keys))):
                 for row in conn.execute(select(d).where(d.c.doc_key.in_(chunk))):
                     out.append(JournalEntry.from_row(row._mapping))
         return sorted(out, key=lambda e: (e.created_at, e.key))
@@ -528,13 +520,13 @@ class SyncStore:
         """Rows in flight that the board does not have: the attempt is over, create."""
         o, ln = self.t.orders, self.t.lines
         with self.engine.begin() as conn:
-            for chunk in _chunks(list(order_ids)):
+            for chunk in chunks(list(order_ids)):
                 conn.execute(
                     update(o)
                     .where(o.c.record_uuid.in_(chunk), o.c.run_id == run_id)
                     .values(sync_completed_at=now)
                 )
-            for chunk in _chunks([int(i) for i in line_ids]):
+            for chunk in chunks([int(i) for i in line_ids]):
                 conn.execute(
                     update(ln)
                     .where(ln.c.line_id.in_(chunk), ln.c.run_id == run_id)
@@ -626,7 +618,7 @@ class SyncStore:
                 )
             if batch.orders_removed:
                 ids = [d.record_uuid for d in batch.orders_removed]
-                for chunk in _chunks(ids):
+                for chunk in chunks(ids):
                     conn.execute(
                         update(o)
                         .where(o.c.record_uuid.in_(chunk), mine_o)
@@ -656,7 +648,7 @@ class SyncStore:
                 )
             if batch.lines_removed:
                 ids = [int(i) for i in batch.lines_removed]
-                for chunk in _chunks(ids):
+                for chunk in chunks(ids):
                     conn.execute(
                         update(ln)
                         .where(ln.c.line_id.in_(chunk), mine_ln)
@@ -711,7 +703,31 @@ class SyncStore:
             )
 
 
-def _chunks(values: Sequence[Any], size: int = 500) -> list[list[Any]]:
+def mark_in_flight(
+    conn: Connection,
+    orders: Table,
+    lines: Table,
+    refs: Iterable[RowRef],
+    run_id: str,
+    at: datetime,
+    key: str,
+) -> None:
+    """Rows this run holds are in flight from ``at``, carried by ``key`` (a document's
+    Idempotency-Key or a bulk job's key): inside the transaction that records it."""
+    refs = list(refs)
+    for table, ids, id_col in (
+        (orders, [r.id for r in refs if r.table == "order"], "record_uuid"),
+        (lines, [int(r.id) for r in refs if r.table == "line"], "line_id"),
+    ):
+        for chunk in chunks(ids):
+            conn.execute(
+                update(table)
+                .where(table.c[id_col].in_(chunk), table.c.run_id == run_id)
+                .values(sync_attempted_at=at, sync_doc_key=key)
+            )
+
+
+def chunks(values: Sequence[Any], size: int = 500) -> list[list[Any]]:
     """IN-lists in chunks: SQL Server takes at most 2,100 parameters a statement."""
     return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
